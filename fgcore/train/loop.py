@@ -1,0 +1,344 @@
+"""train(spec) -> Run: the one training loop, for the CPU and the GPU alike.
+
+Every epoch: one pass of SGD over a fresh seeded permutation (augmentation on the device), then an
+evaluation of the test split (loss / accuracy on the training labels, accuracy on the original labels
+where the head can give it), and at statistics epochs one eval-mode pass over the training split that
+streams its features into the class-statistics accumulators (NC1, NC2, D) without storing them; at
+snapshot epochs the train and test features are saved. Epoch 0 is the untrained network.
+On CUDA: data resident on the GPU, bf16 autocast, channels_last; on the CPU: float32.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .. import data as fgdata
+from .. import labels as fglabels
+from .. import losses as fglosses
+from .. import metrics as fgmetrics
+from .. import models as fgmodels
+from .cache import Entry, RunStore, atomic_write_bytes, atomic_write_json, save_tensors, torch_save_atomic
+from .device_data import DeviceSplit, channel_stats, epoch_batches, to_device_split
+from .run import Run
+from .spec import RunSpec
+
+# Seconds between resume checkpoints (the final checkpoint is always written).
+CHECKPOINT_SECONDS = float(os.environ.get("FGCORE_CHECKPOINT_SECONDS", 300))
+EVAL_BATCH = {"cpu": 1024, "cuda": 2048}
+
+
+def default_device() -> torch.device:
+    """$FGCORE_DEVICE if set, else CUDA when available, else the CPU."""
+    name = os.environ.get("FGCORE_DEVICE")
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device: str | torch.device | None = None,
+          progress: bool | None = None, log: Callable[[str], None] | None = None) -> Run:
+    """Return the Run of `spec`, from the cache or by training it (once, even across processes).
+
+    progress: show a tqdm bar (default: when stderr is a terminal). log: where to say that this
+    process waits for another one training the same spec (default: stderr).
+    """
+    if not isinstance(spec, RunSpec):
+        raise TypeError(f"train(spec): expected a RunSpec, got {type(spec).__name__}")
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    entry = RunStore(cache).entry(spec.key)
+    if entry.is_complete():
+        return Run(entry)
+    waiting = lambda: log(f"fgcore: another process is training {spec.short} [{entry.key[:12]}]; waiting")
+    with entry.lock(on_wait=waiting):
+        if not entry.is_complete():
+            _Trainer(spec, entry, torch.device(device) if device else default_device(),
+                     sys.stderr.isatty() if progress is None else progress).run()
+    return Run(entry)
+
+
+def _lr_factor(schedule: str, epoch: int, epochs: int) -> float:
+    """Multiplier of the initial lr during (1-based) `epoch`."""
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / epochs))
+    # "step": x0.1 at 1/3 and 2/3 of the run (a standard decay; the paper does not give its milestones)
+    return 0.1 ** sum(epoch > m for m in (epochs // 3, (2 * epochs) // 3))
+
+
+class _Trainer:
+    def __init__(self, spec: RunSpec, entry: Entry, device: torch.device, progress: bool):
+        self.spec, self.entry, self.device, self.progress = spec, entry, device, progress
+        self.cuda = device.type == "cuda"
+        self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else None
+
+    # -- setup ---------------------------------------------------------------------------------
+    def _load_data(self) -> None:
+        spec = self.spec
+        train = fgdata.load(spec.dataset, "train", subset=spec.subset, seed=spec.seed, **spec.data_args)
+        test = fgdata.load(spec.dataset, "test", subset=spec.test_subset, seed=spec.seed, **spec.data_args)
+        n_classes = len(train.class_names)
+        superclass_map = None
+        if train.superclass is not None:
+            superclass_map = np.full(n_classes, -1, dtype=np.int64)
+            superclass_map[train.y] = train.superclass
+        relabel = lambda ds: fglabels.relabel(spec.labeling, ds.y, n_classes=n_classes, seed=spec.seed,
+                                              split=ds.split, superclass=ds.superclass)
+        self.y_train = {"train": relabel(train), "test": relabel(test)}
+        self.superclass_of = fglabels.superclass_of(spec.labeling, n_classes=n_classes, seed=spec.seed,
+                                                    superclass_map=superclass_map)
+        self.n_classes = n_classes
+        self.n_train_classes = int(max(self.y_train["train"].max(), self.y_train["test"].max())) + 1
+        self.datasets = {"train": train, "test": test}
+        images = train.x.ndim == 4
+        normalize = spec.normalize if spec.normalize != "auto" else ("per_channel" if images else "none")
+        mean, std = channel_stats(train.x) if normalize == "per_channel" else (None, None)
+        if normalize == "per_channel" and not images:
+            raise ValueError(f"RunSpec argument `normalize`: per_channel needs image data (n, C, H, W); "
+                             f"{spec.dataset} gives shape {train.x.shape}")
+        augment = spec.augment
+        if augment == "auto":
+            augment = "crop_flip" if images and train.x.shape[1:] == (3, 32, 32) else "none"
+        if augment == "crop_flip" and not images:
+            raise ValueError(f"RunSpec argument `augment`: crop_flip needs image data; {spec.dataset} "
+                             f"gives shape {train.x.shape}")
+        self.augment = augment == "crop_flip"
+        self.splits: dict[str, DeviceSplit] = {
+            name: to_device_split(ds.x, self.y_train[name], ds.y, device=self.device, mean=mean, std=std)
+            for name, ds in self.datasets.items()}
+        self.in_shape = tuple(train.x.shape[1:])
+
+    def _build(self) -> None:
+        spec = self.spec
+        torch.manual_seed(spec.seed)
+        outputs = 1 if spec.loss == "unhinged" else self.n_train_classes
+        model = fgmodels.build(spec.model, outputs, self.in_shape, **spec.model_args).to(self.device)
+        self.channels_last = self.cuda and len(self.in_shape) == 3
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        self.loss_fn = fglosses.get_loss(spec.loss)
+        params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum,
+                                         weight_decay=spec.weight_decay)
+        self.generator = torch.Generator(device=self.device)
+        self.generator.manual_seed(spec.seed)
+
+    # -- passes --------------------------------------------------------------------------------
+    def _autocast(self):
+        return self.amp if self.amp is not None else torch.autocast("cpu", enabled=False)
+
+    def _train_epoch(self, epoch: int) -> dict[str, float]:
+        spec, model, split = self.spec, self.model, self.splits["train"]
+        lr = spec.lr * _lr_factor(spec.schedule, epoch, spec.epochs)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        model.train()
+        batch = split.n if spec.optimizer == "gd" else spec.batch_size
+        total_loss = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        for index in epoch_batches(split.n, batch, generator=self.generator, device=self.device):
+            x = split.inputs(index, augment=self.augment, generator=self.generator,
+                             channels_last=self.channels_last)
+            y = split.y_train[index]
+            with self._autocast():
+                out = model(x)
+                loss = self.loss_fn(out.float(), y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            total_loss += loss.detach() * len(index)
+            correct += (fglosses.predict(out.detach(), spec.loss) == y).sum()
+        if not torch.isfinite(total_loss):
+            raise FloatingPointError(f"training diverged at epoch {epoch} (loss is {total_loss.item()}); "
+                                     f"lower the learning rate of {spec.short}")
+        return {"lr": lr, "train_loss_running": total_loss.item() / split.n,
+                "train_acc_running": correct.item() / split.n}
+
+    @torch.no_grad()
+    def _eval_pass(self, name: str, *, statistics: bool, keep_features: bool) -> tuple[dict, dict]:
+        """Loss/accuracy of one split in eval mode; optionally streamed statistics and features."""
+        spec, model, split = self.spec, self.model, self.splits[name]
+        model.eval()
+        record: dict[str, Any] = {}
+        arrays: dict[str, Any] = {}
+        accumulators = {}
+        if statistics:
+            accumulators = {
+                "train": fgmetrics.ClassStatistics(self.n_train_classes, covariance=True, device=self.device,
+                                                   class_counts=torch.bincount(split.y_train, minlength=self.n_train_classes)),
+                "original": fgmetrics.ClassStatistics(self.n_classes, covariance=False, device=self.device,
+                                                      class_counts=torch.bincount(split.y_original, minlength=self.n_classes)),
+            }
+        kept = []
+        total_loss = torch.zeros((), device=self.device, dtype=torch.float64)
+        correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        correct_original = torch.zeros((), device=self.device, dtype=torch.int64)
+        step = EVAL_BATCH.get(self.device.type, 1024)
+        for start in range(0, split.n, step):
+            index = slice(start, min(start + step, split.n))
+            x = split.inputs(index, channels_last=self.channels_last)
+            with self._autocast():
+                h = model.features(x)
+                out = model.head(h)
+            h, out = h.float(), out.float()
+            y = split.y_train[index]
+            total_loss += self.loss_fn(out, y).double() * y.numel()
+            pred = fglosses.predict(out, spec.loss)
+            correct += (pred == y).sum()
+            original_pred = self._original_prediction(pred)
+            if original_pred is not None:
+                correct_original += (original_pred == split.y_original[index]).sum()
+            if statistics:
+                accumulators["train"].update(h, y)
+                accumulators["original"].update(h, split.y_original[index])
+            if keep_features:
+                kept.append(h.cpu())
+        record[f"{name}_loss"] = total_loss.item() / split.n
+        record[f"{name}_acc"] = correct.item() / split.n
+        if self._original_prediction(torch.zeros(1, dtype=torch.int64, device=self.device)) is not None:
+            record[f"{name}_acc_original"] = correct_original.item() / split.n
+        if statistics:
+            train_stats = accumulators["train"].result()
+            original_stats = accumulators["original"].result()
+            record["nc1"] = float(fgmetrics.nc1_from_stats(train_stats))
+            record["nc2"] = float(fgmetrics.nc2_from_stats(train_stats))
+            arrays["D_train"] = fgmetrics.class_distance_from_stats(train_stats)
+            arrays["D_original"] = fgmetrics.class_distance_from_stats(original_stats)
+        if keep_features:
+            arrays["features"] = torch.cat(kept).numpy()
+        return record, arrays
+
+    def _original_prediction(self, pred: torch.Tensor) -> torch.Tensor | None:
+        """Original-class predictions where the head can give them (identity and fine labelings)."""
+        labeling = self.spec.labeling
+        if labeling == "identity":
+            return pred
+        if labeling == "fine":
+            return pred % self.n_classes
+        return None
+
+    def _evaluate(self, epoch: int, record: dict[str, Any]) -> None:
+        spec = self.spec
+        snapshot = epoch in spec.snapshot_epochs
+        statistics = snapshot or epoch % spec.stats_every == 0 or epoch == spec.epochs
+        started = time.perf_counter()
+        test_record, test_arrays = self._eval_pass("test", statistics=False, keep_features=snapshot)
+        record.update(test_record)
+        if statistics or snapshot:
+            train_record, train_arrays = self._eval_pass("train", statistics=statistics, keep_features=snapshot)
+            record.update(train_record)
+            if statistics:
+                save_tensors(self.entry.file(f"stats/epoch_{epoch:04d}.safetensors"),
+                             {k: train_arrays[k] for k in ("D_train", "D_original")})
+                self.stats_epochs.append(epoch)
+            if snapshot:
+                save_tensors(self.entry.file(f"features/epoch_{epoch:04d}.safetensors"),
+                             {"train": train_arrays["features"], "test": test_arrays["features"]})
+        record["eval_seconds"] = time.perf_counter() - started
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def _checkpoint(self, epoch: int) -> None:
+        torch_save_atomic(self.entry.file("checkpoint.pt"), {
+            "epoch": epoch, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(), "history": self.history,
+            "stats_epochs": self.stats_epochs, "spec_key": self.entry.key})
+        self._write_history()
+        self.last_checkpoint = time.monotonic()
+
+    def _resume(self) -> int:
+        path = self.entry.file("checkpoint.pt")
+        if not path.exists():
+            return -1
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=False)
+            if state.get("spec_key") != self.entry.key:
+                raise ValueError("checkpoint belongs to another spec")
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.generator.set_state(state["generator"].cpu() if hasattr(state["generator"], "cpu")
+                                     else state["generator"])
+        except Exception as exc:  # an unreadable checkpoint: start over rather than trust it
+            print(f"fgcore: cannot resume {self.entry.path} from its checkpoint ({exc}); starting over",
+                  file=sys.stderr)
+            self._build()
+            return -1
+        self.history = state["history"]
+        self.stats_epochs = list(state["stats_epochs"])
+        return int(state["epoch"])
+
+    def _write_history(self) -> None:
+        text = "".join(json.dumps(r, sort_keys=True) + "\n" for r in self.history)
+        atomic_write_bytes(self.entry.file("history.jsonl"), text.encode())
+
+    # -- main ----------------------------------------------------------------------------------
+    def run(self) -> None:
+        spec, entry = self.spec, self.entry
+        entry.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(entry.file("spec.json"), json.loads(spec.canonical_json()))
+        self._load_data()
+        self._build()
+        self.history: list[dict[str, Any]] = []
+        self.stats_epochs: list[int] = []
+        done = self._resume()
+        self.last_checkpoint = time.monotonic()
+        started = time.perf_counter()
+        if done < 0:
+            record = {"epoch": 0}
+            self._evaluate(0, record)
+            self.history.append(record)
+            done = 0
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=spec.epochs, initial=done, desc=f"train {spec.short}", unit="ep",
+                       file=sys.stderr, dynamic_ncols=True)
+        for epoch in range(done + 1, spec.epochs + 1):
+            epoch_start = time.perf_counter()
+            record = {"epoch": epoch, **self._train_epoch(epoch)}
+            record["train_seconds"] = time.perf_counter() - epoch_start
+            self._evaluate(epoch, record)
+            self.history.append(record)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{record['train_loss_running']:.3g}",
+                                acc=f"{record.get('train_acc', record['train_acc_running']):.3f}",
+                                test=f"{record['test_acc']:.3f}")
+            if time.monotonic() - self.last_checkpoint > CHECKPOINT_SECONDS and epoch < spec.epochs:
+                self._checkpoint(epoch)
+        if bar is not None:
+            bar.close()
+        self._finish(time.perf_counter() - started)
+
+    def _finish(self, seconds: float) -> None:
+        spec, entry = self.spec, self.entry
+        self._checkpoint(spec.epochs)
+        save_tensors(entry.file("labels.safetensors"), {
+            "train_train": self.y_train["train"], "test_train": self.y_train["test"],
+            "train_original": self.datasets["train"].y, "test_original": self.datasets["test"].y})
+        train_ds = self.datasets["train"]
+        atomic_write_json(entry.file("meta.json"), {
+            "class_names": list(train_ds.class_names),
+            "n_train_classes": self.n_train_classes,
+            "superclass_of": None if self.superclass_of is None else [int(v) for v in self.superclass_of],
+            "data_source": train_ds.source,
+            "n_train": int(len(train_ds.y)), "n_test": int(len(self.datasets["test"].y)),
+            "feature_dim": int(self.model.feature_dim),
+            "snapshot_epochs": list(spec.snapshot_epochs),
+            "stats_epochs": sorted(set(self.stats_epochs)),
+            "device": str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.cuda else ""),
+            "torch": torch.__version__, "python": platform.python_version(),
+            "train_seconds": seconds,
+        })
+        # Remove stray files of epochs beyond a resumed run's checkpoint is unnecessary: every file
+        # is rewritten for the epochs this run covers, and the manifest lists what is there now.
+        entry.write_manifest({"key": entry.key})

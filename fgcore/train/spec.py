@@ -1,0 +1,167 @@
+"""RunSpec: everything that determines a training run, and nothing else.
+
+The cache key of a run is the sha256 of the canonical JSON of its spec plus TRAINING_CODE_VERSION, so
+two processes (or a GPU sweep and a later CPU pytest session) that ask for the same spec share one
+cache entry. Hardware choices (device, bf16 autocast, channels_last) are deliberately NOT part of the
+spec: they change speed, not the training semantics.
+
+Defaults where the paper is silent live here, in one place (README: "Defaults"):
+- batch size 128, SGD with momentum 0.9, step schedule (x0.1 at 1/3 and 2/3 of the epochs; the paper
+  says only "a standard learning rate decay schedule"), 350 epochs (Fig. 5 shows epoch 350);
+- augmentation "auto": random crop with 4 px zero padding + horizontal flip for 3x32x32 images
+  (CIFAR), none for anything else;
+- normalisation "auto": per-channel standardisation with the training split's mean/std for image
+  tensors (n, C, H, W), none for vector data (n, d) such as the Gaussian mixtures of App. B;
+- snapshots (full train + test features) at epochs 0, 1, 2, 5, 10, 20, 40, 80, 120, 160, 200, 240,
+  280, 320, 350 scaled to the run's length; per-epoch statistics every epoch (stats_every = 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+# Bump when a change to the training code changes what a cached run would contain.
+TRAINING_CODE_VERSION = 1
+
+LOSSES = ("cross_entropy", "unhinged")
+OPTIMIZERS = ("sgd", "gd")
+SCHEDULES = ("step", "cosine", "constant")
+AUGMENTATIONS = ("auto", "none", "crop_flip")
+NORMALIZATIONS = ("auto", "none", "per_channel")
+
+# The paper's snapshot epochs for a 350-epoch run; scaled for other lengths by default_snapshots().
+PAPER_SNAPSHOTS = (0, 1, 2, 5, 10, 20, 40, 80, 120, 160, 200, 240, 280, 320, 350)
+PAPER_EPOCHS = 350
+
+
+def default_snapshots(epochs: int) -> tuple[int, ...]:
+    """PAPER_SNAPSHOTS rescaled to `epochs` (always including 0 and the last epoch)."""
+    scaled = {0, epochs}
+    for e in PAPER_SNAPSHOTS:
+        scaled.add(min(epochs, max(0, round(e * epochs / PAPER_EPOCHS))))
+    return tuple(sorted(scaled))
+
+
+def _freeze(value: Any) -> Any:
+    """Canonical, JSON-friendly form: dicts sorted, tuples as lists, ints that are floats kept as floats."""
+    if isinstance(value, Mapping):
+        return {str(k): _freeze(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_freeze(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run. See the module docstring for the defaults and why.
+
+    dataset:      a name fgcore.data.load knows ("digits", "fashion_mnist", "cifar10", "cifar100",
+                  "image_folder:<path>", "gaussian_mixture", "theory_clusters")
+    data_args:    options passed to fgcore.data.load (e.g. sigma2 for gaussian_mixture)
+    subset:       seeded, stratified number of training samples (None: the whole split)
+    test_subset:  the same for the test split
+    labeling:     "coarse:K", "random_coarse:K", "fine", "natural", "identity"
+    model:        a name fgcore.models.build knows, or "package.module:callable"
+    loss:         "cross_entropy" or "unhinged" (Sec. 7)
+    optimizer:    "sgd" (minibatch, momentum) or "gd" (full-batch gradient descent, the theory setting)
+    epochs:       number of passes (for "gd": number of gradient steps)
+    snapshot_epochs: epochs whose full train/test features are stored (None: default_snapshots)
+    stats_every:  per-epoch statistics (NC1, NC2, D) every this many epochs (and at every snapshot)
+    """
+
+    dataset: str
+    labeling: str = "identity"
+    model: str = "resnet18"
+    data_args: Mapping[str, Any] = field(default_factory=dict)
+    model_args: Mapping[str, Any] = field(default_factory=dict)
+    subset: int | None = None
+    test_subset: int | None = None
+    loss: str = "cross_entropy"
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    batch_size: int = 128
+    epochs: int = PAPER_EPOCHS
+    schedule: str = "step"
+    augment: str = "auto"
+    normalize: str = "auto"
+    seed: int = 0
+    snapshot_epochs: tuple[int, ...] | None = None
+    stats_every: int = 1
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"RunSpec argument `{name}`: {why}")
+
+        if not isinstance(self.dataset, str) or not self.dataset:
+            raise bad("dataset", f"expected a dataset name, got {self.dataset!r}")
+        for name, allowed in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
+                              ("augment", AUGMENTATIONS), ("normalize", NORMALIZATIONS)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise bad(name, f"{value!r} is not one of {', '.join(allowed)}")
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise bad("epochs", f"must be a positive integer, got {self.epochs!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise bad("batch_size", f"must be a positive integer, got {self.batch_size!r}")
+        if not self.lr > 0:
+            raise bad("lr", f"must be positive, got {self.lr!r}")
+        if self.weight_decay < 0 or not 0 <= self.momentum < 1:
+            raise bad("weight_decay/momentum", "weight_decay must be >= 0 and momentum in [0, 1)")
+        if not isinstance(self.stats_every, int) or self.stats_every < 1:
+            raise bad("stats_every", f"must be a positive integer, got {self.stats_every!r}")
+        for name in ("subset", "test_subset"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise bad(name, f"must be None or a positive integer, got {value!r}")
+        # Normalise the containers so equal specs have equal keys and the dataclass stays immutable.
+        object.__setattr__(self, "data_args", _freeze(dict(self.data_args)))
+        object.__setattr__(self, "model_args", _freeze(dict(self.model_args)))
+        snaps = self.snapshot_epochs
+        snaps = default_snapshots(self.epochs) if snaps is None else tuple(sorted({int(e) for e in snaps}))
+        if snaps and (snaps[0] < 0 or snaps[-1] > self.epochs):
+            raise bad("snapshot_epochs", f"must lie in [0, epochs={self.epochs}], got {list(snaps)}")
+        if not snaps or snaps[-1] != self.epochs:
+            snaps = tuple(sorted(set(snaps) | {self.epochs}))  # the final features are always kept
+        object.__setattr__(self, "snapshot_epochs", snaps)
+
+    # -- serialisation ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return _freeze(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RunSpec":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(
+                f"RunSpec: unknown field(s) {', '.join(unknown)}; valid fields are {', '.join(sorted(known))}"
+            )
+        return cls(**dict(data))
+
+    def replace(self, **changes: Any) -> "RunSpec":
+        data = self.to_dict()
+        if "epochs" in changes and "snapshot_epochs" not in changes:
+            data["snapshot_epochs"] = None  # rescale the default snapshots to the new length
+        data.update(changes)
+        return RunSpec.from_dict(data)
+
+    def canonical_json(self) -> str:
+        return json.dumps({"spec": self.to_dict(), "training_code_version": TRAINING_CODE_VERSION},
+                          sort_keys=True, separators=(",", ":"))
+
+    @property
+    def key(self) -> str:
+        """Cache key: sha256 of the canonical JSON of the spec and the training-code version."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:32]
+
+    @property
+    def short(self) -> str:
+        """A one-line human description for progress bars and logs."""
+        return (f"{self.dataset}/{self.labeling}/{self.model} lr={self.lr:g} wd={self.weight_decay:g} "
+                f"ep={self.epochs} seed={self.seed}")
