@@ -1,0 +1,163 @@
+"""Experiments: the TOML files in fixtures/ turned into RunSpecs.
+
+A fixture is data, not code:
+
+    description = "..."          # one line
+    tier = "fast"                # fast | slow | gpu
+    tags = ["coarse"]            # which families of claims apply to its runs
+    [spec]                       # RunSpec fields (fgcore.train.RunSpec)
+    dataset = "digits"
+    ...
+    [grid]                       # optional: one run per combination ("data_args.sigma2" reaches inside)
+    weight_decay = [5e-3, 5e-4]
+    [profiles.quick]             # optional: overrides of spec and grid under a profile
+    spec = { epochs = 30 }
+    grid = { weight_decay = [5e-4] }
+
+Fixtures are found in $FGCORE_FIXTURES (a list of folders separated by os.pathsep), else ./fixtures,
+else the fixtures/ folder of the checkout fgcore was installed from.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .train.spec import RunSpec
+
+TIERS = ("fast", "slow", "gpu")
+PROFILES = ("paper", "quick")
+
+
+def fixture_dirs() -> list[Path]:
+    env = os.environ.get("FGCORE_FIXTURES")
+    if env:
+        return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+    candidates = [Path.cwd() / "fixtures", Path(__file__).resolve().parents[1] / "fixtures"]
+    return [p for i, p in enumerate(candidates) if p.is_dir() and p not in candidates[:i]]
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    target = data
+    for key in parents:
+        target = target.setdefault(key, {})
+        if not isinstance(target, dict):
+            raise ValueError(f"grid key {dotted!r}: {key!r} is not a table")
+    target[last] = value
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    path: Path
+    tier: str
+    description: str
+    tags: tuple[str, ...]
+    spec: Mapping[str, Any]
+    grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def runs(self, profile: str | None = None, seed: int = 0) -> list[tuple[dict[str, Any], RunSpec]]:
+        """(grid point, RunSpec) for every combination of the grid under `profile`.
+
+        `seed` is added to every seed of the experiment (the base seed of `pytest --fg-seed`).
+        """
+        spec, grid = dict(self.spec), dict(self.grid)
+        if profile is not None and profile in self.profiles:
+            override = self.profiles[profile]
+            spec = _merge(spec, override.get("spec", {}))
+            grid.update({k: tuple(v) for k, v in override.get("grid", {}).items()})
+        keys = sorted(grid)
+        out = []
+        for values in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
+            point = dict(zip(keys, values))
+            data = _merge({}, spec)
+            for key, value in point.items():
+                _set_path(data, key, value)
+            data["seed"] = int(data.get("seed", 0)) + seed
+            if "snapshot_epochs" in data and data["snapshot_epochs"] is not None:
+                data["snapshot_epochs"] = [e for e in data["snapshot_epochs"] if e <= data.get("epochs", 350)]
+            try:
+                out.append((point, RunSpec.from_dict(data)))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"fixture {self.path}: {exc}") from exc
+        return out
+
+    def run_specs(self, profile: str | None = None, seed: int = 0) -> list[RunSpec]:
+        return [spec for _, spec in self.runs(profile, seed)]
+
+
+def load_experiment(name_or_path: str | os.PathLike) -> Experiment:
+    """An experiment by fixture name (searched in fixture_dirs()) or by the path of its TOML file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        found = [d / f"{name_or_path}.toml" for d in fixture_dirs() if (d / f"{name_or_path}.toml").is_file()]
+        if not found:
+            known = ", ".join(sorted(available())) or "(none found)"
+            raise ValueError(f"unknown experiment {str(name_or_path)!r}; looked in "
+                             f"{', '.join(map(str, fixture_dirs())) or 'no fixtures folder'}; "
+                             f"known experiments: {known}")
+        path = found[0]
+    if not path.is_file():
+        raise FileNotFoundError(f"experiment file {path} does not exist")
+    with open(path, "rb") as handle:
+        try:
+            raw = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"fixture {path}: not valid TOML ({exc})") from exc
+    tier = raw.pop("tier", None)
+    if tier not in TIERS:
+        raise ValueError(f"fixture {path}: `tier` must be one of {', '.join(TIERS)}, got {tier!r}")
+    if "spec" not in raw:
+        raise ValueError(f"fixture {path}: a [spec] table with the RunSpec fields is required")
+    grid = raw.pop("grid", {})
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ValueError(f"fixture {path}: grid entry {key!r} must be a non-empty list")
+    profiles = raw.pop("profiles", {})
+    unknown = sorted(set(profiles) - set(PROFILES))
+    if unknown:
+        raise ValueError(f"fixture {path}: unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
+    experiment = Experiment(
+        name=path.stem, path=path, tier=tier, description=raw.pop("description", ""),
+        tags=tuple(raw.pop("tags", ())), spec=raw.pop("spec"),
+        grid={k: tuple(v) for k, v in grid.items()}, profiles=profiles, extra=raw)
+    experiment.runs()  # validate every spec now: a typo fails at load time, not after hours of training
+    return experiment
+
+
+def available(tier: str | None = None) -> dict[str, Path]:
+    """Experiment name -> path of every fixture found (the first folder wins on a name clash)."""
+    found: dict[str, Path] = {}
+    for folder in fixture_dirs():
+        for path in sorted(folder.glob("*.toml")):
+            found.setdefault(path.stem, path)
+    if tier is not None:
+        return {n: p for n, p in found.items() if load_experiment(p).tier == tier}
+    return found
+
+
+def experiments_with_tag(tag: str, names: Iterable[str] | None = None) -> list[Experiment]:
+    names = available() if names is None else names
+    return [e for e in (load_experiment(n) for n in names) if tag in e.tags]
