@@ -337,7 +337,7 @@ class _Trainer:
             "stats_epochs": sorted(set(self.stats_epochs)),
             "device": str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.cuda else ""),
             "torch": torch.__version__, "python": platform.python_version(),
-            "train_seconds": seconds,
+            "train_seconds": seconds, "pid": os.getpid(), "host": platform.node(),
         })
         # Remove stray files of epochs beyond a resumed run's checkpoint is unnecessary: every file
         # is rewritten for the epochs this run covers, and the manifest lists what is there now.
