@@ -1,0 +1,232 @@
+"""CIFAR-10 and CIFAR-100 from the official python archives, laid out as torchvision leaves them.
+
+- ``cifar-10-batches-py/``: data_batch_1..5, test_batch (dicts with b"data" (n, 3072) uint8 and
+  b"labels"), batches.meta (b"label_names").
+- ``cifar-100-python/``: train, test (b"data", b"fine_labels", b"coarse_labels"), meta
+  (b"fine_label_names", b"coarse_label_names").
+
+The unextracted ``cifar-10-python.tar.gz`` / ``cifar-100-python.tar.gz`` is read as well. These are
+pickle files: only point the loader at archives you trust (the official ones are).
+
+CIFAR-10 can instead come from a class-per-folder copy (the JPEG copy of the project) by
+``source="image_folder:<path>"`` or the environment variable ``FGCORE_CIFAR10``, so the same
+experiment definitions run on both; ``Dataset.source`` says which one was read.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import Dataset, check_split
+from .image_folder import CIFAR10_CLASSES, load_image_folder
+from .paths import data_cache_dir, data_home, format_looked_in, unique
+
+CIFAR10_DIR, CIFAR10_TARBALL = "cifar-10-batches-py", "cifar-10-python.tar.gz"
+CIFAR100_DIR, CIFAR100_TARBALL = "cifar-100-python", "cifar-100-python.tar.gz"
+CIFAR10_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"], "meta": "batches.meta"}
+CIFAR100_FILES = {"train": ["train"], "test": ["test"], "meta": "meta"}
+
+CIFAR100_CLASSES = (
+    "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle",
+    "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle",
+    "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur",
+    "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
+    "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain",
+    "mouse", "mushroom", "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
+    "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road", "rocket",
+    "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider",
+    "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
+    "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
+)  # fmt: skip
+CIFAR100_SUPERCLASSES = (
+    "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
+    "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
+    "large_man-made_outdoor_things", "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
+    "medium_mammals", "non-insect_invertebrates", "people", "reptiles", "small_mammals", "trees",
+    "vehicles_1", "vehicles_2",
+)  # fmt: skip
+#: The archive's fine -> coarse relation; used only to complete the map for fine classes that a
+#: (tiny, hand-made) archive split does not contain. Real archives hold every class in both splits.
+CIFAR100_SUPERCLASS_MAP = np.array([
+    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
+    6, 11, 5, 10, 7, 6, 13, 15, 3, 15, 0, 11, 1, 10, 12, 14, 16, 9, 11, 5,
+    5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
+    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13,
+    16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
+], dtype=np.int64)  # fmt: skip
+
+CIFAR_HOW_TO_GET = {
+    "cifar10": (
+        "On a machine with internet: load('cifar10', ..., download=True) or `fgcore data prepare cifar10` "
+        "(torchvision downloads the official archive into $FGCORE_CACHE/data). Or put cifar-10-batches-py/ "
+        "(or cifar-10-python.tar.gz) into $FGCORE_DATA. Or use the JPEG copy: tar xzf cifar10-jpeg.tar.gz "
+        "-C <dir> and set FGCORE_CIFAR10=image_folder:<dir>/cifar_jpg."
+    ),
+    "cifar100": (
+        "On a machine with internet: load('cifar100', ..., download=True) or `fgcore data prepare cifar100` "
+        "(torchvision downloads the official archive into $FGCORE_CACHE/data). Or put cifar-100-python/ "
+        "(or cifar-100-python.tar.gz) into $FGCORE_DATA."
+    ),
+}
+
+
+def cifar_search_dirs(root=None) -> list[Path]:
+    """root, $FGCORE_DATA, $FGCORE_CACHE/data (default ~/.cache/fgcore/data), in that order."""
+    return unique([None if root is None else Path(root).expanduser(), data_home(), data_cache_dir()])
+
+
+def find_cifar(name: str, root=None) -> Path | None:
+    """The extracted folder (preferred) or the tarball of `name`, or None."""
+    folder, tarball = (CIFAR10_DIR, CIFAR10_TARBALL) if name == "cifar10" else (CIFAR100_DIR, CIFAR100_TARBALL)
+    meta = (CIFAR10_FILES if name == "cifar10" else CIFAR100_FILES)["meta"]
+    for d in cifar_search_dirs(root):
+        for candidate in (d / folder, d):  # root may name the batches folder itself
+            if candidate.name == folder and (candidate / meta).is_file():
+                return candidate
+        if (d / tarball).is_file():
+            return d / tarball
+    return None
+
+
+def _str_keys(d: dict) -> dict:
+    return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in d.items()}
+
+
+def _names(values) -> tuple[str, ...]:
+    return tuple(v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values)
+
+
+def _read_members(location: Path, folder: str, members: list[str]) -> list[dict]:
+    """Unpickle `members` from an extracted folder or from the tarball (without extracting it)."""
+    out = []
+    if location.is_dir():
+        for m in members:
+            path = location / m
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} is missing: the archive folder {location} is incomplete.")
+            with open(path, "rb") as f:
+                out.append(_str_keys(pickle.load(f, encoding="bytes")))
+        return out
+    with tarfile.open(location, "r:gz") as tar:
+        for m in members:
+            try:
+                f = tar.extractfile(f"{folder}/{m}")
+            except KeyError:
+                f = None
+            if f is None:
+                raise FileNotFoundError(f"{location} has no member {folder}/{m}: the archive is incomplete.")
+            out.append(_str_keys(pickle.load(f, encoding="bytes")))
+    return out
+
+
+def _images(batches: list[dict], location: Path) -> np.ndarray:
+    data = np.concatenate([np.asarray(b["data"], dtype=np.uint8) for b in batches])
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise ValueError(f"{location}: expected data rows of 3072 bytes (3x32x32), got shape {data.shape}.")
+    return data.reshape(-1, 3, 32, 32)  # the archive stores each row as R plane, G plane, B plane
+
+
+def _download(name: str) -> None:
+    import torchvision
+
+    cls = torchvision.datasets.CIFAR10 if name == "cifar10" else torchvision.datasets.CIFAR100
+    target = data_cache_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    cls(root=str(target), train=True, download=True)
+
+
+def _locate(name: str, root, download: bool) -> Path:
+    location = find_cifar(name, root)
+    if location is None and download:
+        _download(name)
+        location = find_cifar(name, root)
+    if location is None:
+        folder, tarball = (CIFAR10_DIR, CIFAR10_TARBALL) if name == "cifar10" else (CIFAR100_DIR, CIFAR100_TARBALL)
+        raise FileNotFoundError(
+            f"{name} not found: looked for {folder}/ or {tarball} in\n"
+            f"{format_looked_in(cifar_search_dirs(root))}\nHow to get it: {CIFAR_HOW_TO_GET[name]}"
+        )
+    return location
+
+
+def cifar10_source(source: str | None = None) -> str:
+    """The CIFAR-10 source: `source`, else $FGCORE_CIFAR10, else "official"."""
+    value = source if source is not None else os.environ.get("FGCORE_CIFAR10", "").strip() or "official"
+    if value != "official" and not value.startswith("image_folder:"):
+        raise ValueError(
+            f"CIFAR-10 source {value!r} (from {'source=' if source is not None else 'FGCORE_CIFAR10'}) is not "
+            "valid; use 'official' (the python archive) or 'image_folder:<path>' (e.g. the JPEG copy)."
+        )
+    return value
+
+
+def load_cifar10(split: str, root=None, download: bool = False, source: str | None = None) -> Dataset:
+    """CIFAR-10 as uint8 (n, 3, 32, 32), labels 0..9 in the official order (airplane..truck)."""
+    check_split(split)
+    chosen = cifar10_source(source)
+    if chosen.startswith("image_folder:"):
+        return _cifar10_from_folder(chosen.split(":", 1)[1], split)
+    location = _locate("cifar10", root, download)
+    meta, *batches = _read_members(location, CIFAR10_DIR, [CIFAR10_FILES["meta"], *CIFAR10_FILES[split]])
+    names = _names(meta["label_names"])
+    y = np.concatenate([np.asarray(b["labels"], dtype=np.int64) for b in batches])
+    return Dataset(
+        x=_images(batches, location), y=y, class_names=names, name="cifar10", split=split, source=str(location),
+        meta={"origin": "official archive"},
+    )
+
+
+def _cifar10_from_folder(path: str, split: str) -> Dataset:
+    ds = load_image_folder(path, split, mode="rgb", name="cifar10")
+    if ds.class_names != CIFAR10_CLASSES:
+        raise ValueError(
+            f"FGCORE_CIFAR10 / source points at {path}, whose classes {list(ds.class_names)} are not "
+            f"the CIFAR-10 classes {list(CIFAR10_CLASSES)}."
+        )
+    if ds.x.shape[1:] != (3, 32, 32):
+        raise ValueError(f"{path}: CIFAR-10 images must be 3x32x32, found {ds.x.shape[1:]}.")
+    all_jpeg = ds.meta["jpeg_files"] == ds.meta["n_files"]
+    source = "CIFAR-10 (JPEG copy)" if all_jpeg else f"CIFAR-10 (image folder {ds.meta['path']})"
+    return Dataset(
+        x=ds.x, y=ds.y, class_names=ds.class_names, name="cifar10", split=split, source=source,
+        meta={**ds.meta, "origin": "image_folder"},
+    )
+
+
+def _superclass_map(fine: np.ndarray, coarse: np.ndarray, names: tuple[str, ...], location: Path) -> np.ndarray:
+    mapping = np.full(len(names), -1, dtype=np.int64)
+    for f, c in np.unique(np.stack([fine, coarse], axis=1), axis=0):
+        if mapping[f] not in (-1, c):
+            raise ValueError(f"{location}: fine class {f} appears with two coarse labels ({mapping[f]} and {c}).")
+        mapping[f] = c
+    missing = mapping < 0
+    if missing.any():
+        if names != CIFAR100_CLASSES:
+            raise ValueError(f"{location}: fine classes {np.flatnonzero(missing).tolist()} have no coarse label.")
+        mapping[missing] = CIFAR100_SUPERCLASS_MAP[missing]
+    return mapping
+
+
+def load_cifar100(split: str, root=None, download: bool = False) -> Dataset:
+    """CIFAR-100 as uint8 (n, 3, 32, 32), 100 fine labels, and the archive's 20 coarse labels as superclass."""
+    check_split(split)
+    location = _locate("cifar100", root, download)
+    meta, batch = _read_members(location, CIFAR100_DIR, [CIFAR100_FILES["meta"], *CIFAR100_FILES[split]])
+    names = _names(meta["fine_label_names"])
+    super_names = _names(meta["coarse_label_names"])
+    y = np.asarray(batch["fine_labels"], dtype=np.int64)
+    coarse = np.asarray(batch["coarse_labels"], dtype=np.int64)
+    if y.shape != coarse.shape:
+        raise ValueError(f"{location}: {y.shape[0]} fine labels but {coarse.shape[0]} coarse labels.")
+    if y.size and (y.min() < 0 or y.max() >= len(names) or coarse.min() < 0 or coarse.max() >= len(super_names)):
+        raise ValueError(f"{location}: labels out of range of the meta file's {len(names)} / {len(super_names)} names.")
+    return Dataset(
+        x=_images([batch], location), y=y, class_names=names, name="cifar100", split=split, source=str(location),
+        superclass=coarse, superclass_names=super_names,
+        meta={"origin": "official archive", "superclass_map": _superclass_map(y, coarse, names, location)},
+    )

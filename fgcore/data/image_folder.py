@@ -1,0 +1,214 @@
+"""Any class-per-folder image tree: ``<path>/<split>/<class>/*.{jpg,jpeg,png}``.
+
+Class order: the official order when the folder names are exactly those of a known data set
+(CIFAR-10, CIFAR-100), otherwise sorted by name. The classes are the union of the class folders of
+all splits, so train and test always agree on the label of a class. Within a class, files are in
+natural order (``2.jpg`` before ``10.jpg``).
+
+Decoding tens of thousands of small JPEGs takes seconds, so the decoded uint8 array of a split is
+cached in ``$FGCORE_CACHE/data`` (default ``~/.cache/fgcore/data``), keyed by the absolute path, the
+split, the colour mode and every file's relative path, size and mtime; it is written to a temporary
+file and renamed into place (``os.replace``), so a reader never sees half a cache file. A cache file
+that cannot be read is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .dataset import SPLITS, Dataset, check_split
+from .paths import data_cache_dir
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+_CACHE_FORMAT_VERSION = 1
+_DECODE_CHUNK = 8192  # files read and decoded per batch: bounds the memory held by encoded bytes
+
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
+
+
+def _known_orders() -> list[tuple[str, ...]]:
+    from .cifar import CIFAR100_CLASSES  # the official fine-label order, written out there
+
+    return [CIFAR10_CLASSES, CIFAR100_CLASSES]
+
+
+def _natural_key(name: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def class_order(names) -> tuple[str, ...]:
+    """Official order if `names` are exactly the classes of a known data set, else sorted by name."""
+    names = set(names)
+    for known in _known_orders():
+        if names == set(known):
+            return tuple(known)
+    return tuple(sorted(names))
+
+
+def list_image_folder(path: str | os.PathLike, split: str) -> tuple[tuple[str, ...], list[Path], np.ndarray]:
+    """(class_names, files, labels) of ``<path>/<split>``, without decoding anything."""
+    class_names, entries, labels = _scan(path, split)
+    return class_names, [e[0] for e in entries], labels
+
+
+def _scan(path, split: str) -> tuple[tuple[str, ...], list[tuple[Path, int, int]], np.ndarray]:
+    """Like list_image_folder, with each file's (path, size, mtime_ns) for the cache key."""
+    check_split(split)
+    root = Path(path).expanduser()
+    split_dir = root / split
+    if not split_dir.is_dir():
+        raise FileNotFoundError(
+            f"image folder: {split_dir} does not exist. Expected a class-per-folder tree "
+            f"{root}/<split>/<class>/*.jpg|png with split in {SPLITS}. For the CIFAR-10 JPEG copy: "
+            "tar xzf cifar10-jpeg.tar.gz -C <somewhere> and pass image_folder:<somewhere>/cifar_jpg."
+        )
+    class_dirs = {d.name for s in SPLITS if (root / s).is_dir() for d in (root / s).iterdir() if d.is_dir()}
+    if not class_dirs:
+        raise ValueError(f"image folder: {split_dir} has no class sub-folders; expected {split_dir}/<class>/*.jpg|png.")
+    class_names = class_order(class_dirs)
+    entries: list[tuple[Path, int, int]] = []
+    labels: list[int] = []
+    for label, name in enumerate(class_names):
+        class_dir = split_dir / name
+        if not class_dir.is_dir():
+            continue
+        found = []
+        with os.scandir(class_dir) as it:
+            for e in it:
+                if e.name.lower().endswith(IMAGE_EXTENSIONS) and e.is_file():
+                    st = e.stat()
+                    found.append((e.name, st.st_size, st.st_mtime_ns))
+        found.sort(key=lambda item: _natural_key(item[0]))
+        entries += [(class_dir / n, size, mtime) for n, size, mtime in found]
+        labels += [label] * len(found)
+    if not entries:
+        raise ValueError(f"image folder: no {'/'.join(IMAGE_EXTENSIONS)} files under {split_dir}/<class>/.")
+    return class_names, entries, np.asarray(labels, dtype=np.int64)
+
+
+def _cache_key(root: Path, split: str, mode: str, entries: list[tuple[Path, int, int]]) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([_CACHE_FORMAT_VERSION, str(root.resolve()), split, mode, len(entries)]).encode())
+    start = len(str(root)) + 1
+    h.update("".join(f"\0{str(p)[start:]}\0{size}\0{mtime}" for p, size, mtime in entries).encode())
+    return h.hexdigest()
+
+
+def _decode(files: list[Path], mode: str) -> np.ndarray:
+    """uint8 (n, C, H, W); JPEGs batch-decoded by torchvision (about twice as fast as PIL here)."""
+    import torch
+    from torchvision.io import ImageReadMode, decode_image, decode_jpeg, read_file
+
+    if mode == "auto":
+        channels = decode_image(read_file(str(files[0]))).shape[0]
+        mode = "gray" if channels in (1, 2) else "rgb"
+    read_mode = ImageReadMode.GRAY if mode == "gray" else ImageReadMode.RGB
+    out: np.ndarray | None = None
+    for start in range(0, len(files), _DECODE_CHUNK):
+        chunk = files[start : start + _DECODE_CHUNK]
+        data = [read_file(str(f)) for f in chunk]
+        is_jpeg = [f.suffix.lower() in (".jpg", ".jpeg") for f in chunk]
+        images: list[torch.Tensor | None] = [None] * len(chunk)
+        jpeg_idx = [i for i, j in enumerate(is_jpeg) if j]
+        if jpeg_idx:
+            try:
+                decoded = decode_jpeg([data[i] for i in jpeg_idx], mode=read_mode)
+                for i, img in zip(jpeg_idx, decoded):
+                    images[i] = img
+            except (RuntimeError, ValueError):
+                pass  # one odd file fails the whole batch: fall back to one at a time below
+        for i, f in enumerate(chunk):
+            if images[i] is None:
+                try:
+                    images[i] = decode_image(data[i], mode=read_mode)
+                except (RuntimeError, ValueError) as err:
+                    raise ValueError(f"image folder: cannot decode {f}: {err}") from err
+        for i, img in enumerate(images):
+            if out is None:
+                out = np.empty((len(files), *img.shape), dtype=np.uint8)
+            if tuple(img.shape) != out.shape[1:]:
+                raise ValueError(
+                    f"image folder: {chunk[i]} has shape {tuple(img.shape)} (C, H, W) but {files[0]} has "
+                    f"{out.shape[1:]}; all images must have the same size and colour mode."
+                )
+            out[start + i] = img.numpy()
+    assert out is not None
+    return out
+
+
+def _read_cache(path: Path, n: int) -> np.ndarray | None:
+    try:
+        x = np.load(path, allow_pickle=False)
+    except Exception:  # missing, truncated or foreign file: decode again
+        return None
+    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[0] != n:
+        return None
+    return x
+
+
+def _write_cache(path: Path, x: np.ndarray) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, x, allow_pickle=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as err:
+        warnings.warn(f"image folder: could not write the decode cache {path} ({err}); continuing without it.", stacklevel=3)
+
+
+def load_image_folder(
+    path: str | os.PathLike, split: str, *, mode: str = "auto", cache: bool = True, name: str | None = None
+) -> Dataset:
+    """Decode ``<path>/<split>/<class>/*`` to uint8 (n, C, H, W).
+
+    mode: "auto" (grey if the first image has one channel, else RGB), "rgb" or "gray".
+    cache: read / write the decoded array under ``$FGCORE_CACHE/data`` (see module docstring).
+    """
+    if mode not in ("auto", "rgb", "gray"):
+        raise ValueError(f"mode={mode!r} is not valid; use 'auto', 'rgb' or 'gray'.")
+    root = Path(path).expanduser()
+    class_names, entries, y = _scan(root, split)
+    files = [e[0] for e in entries]
+    x = None
+    cache_file = None
+    if cache:
+        key = _cache_key(root, split, mode, entries)
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", root.resolve().name) or "root"
+        cache_file = data_cache_dir() / f"image_folder-{stem}-{split}-{key[:24]}.npy"
+        x = _read_cache(cache_file, len(files))
+    from_cache = x is not None
+    if x is None:
+        x = _decode(files, mode)
+        if cache_file is not None:
+            _write_cache(cache_file, x)
+    n_jpeg = sum(f.suffix.lower() in (".jpg", ".jpeg") for f in files)
+    return Dataset(
+        x=x,
+        y=y,
+        class_names=class_names,
+        name=name or f"image_folder:{path}",
+        split=split,
+        source=str(root),
+        meta={
+            "path": str(root),
+            "n_files": len(files),
+            "jpeg_files": n_jpeg,
+            "cache_file": None if cache_file is None else str(cache_file),
+            "from_cache": from_cache,
+        },
+    )
