@@ -1,0 +1,64 @@
+"""Training throughput of the CPU models: one SGD step (forward, cross-entropy, backward, update)
+at batch 128, in images per second.
+
+    PYTHONPATH=. python -m pytest benchmarks/bench_models.py --benchmark-only -p no:cacheprovider
+
+ResNet-18 on a CPU takes seconds per step, so it runs a handful of rounds; small_cnn runs more.
+The images/s figure (wall clock), the CPU seconds per step and the setup (device, threads, torch version) are stored in extra_info, so they
+appear in ``--benchmark-json`` output next to the timings.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+
+import pytest
+import torch
+
+from fgcore.models import build
+
+BATCH = 128
+CASES = [
+    # name, in_shape, num_classes, rounds
+    ("small_cnn", (1, 28, 28), 10, 10),
+    ("resnet18", (3, 32, 32), 10, 3),
+]
+
+
+@pytest.mark.parametrize("name,in_shape,num_classes,rounds", CASES, ids=[c[0] for c in CASES])
+def test_sgd_step_throughput_cpu(benchmark, name, in_shape, num_classes, rounds):
+    torch.manual_seed(0)
+    model = build(name, num_classes, in_shape).train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(BATCH, *in_shape)
+    y = torch.randint(0, num_classes, (BATCH,))
+
+    cpu_seconds: list[float] = []
+
+    def step() -> float:
+        start = time.process_time()
+        optimizer.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        cpu_seconds.append(time.process_time() - start)
+        return loss.item()
+
+    loss = benchmark.pedantic(step, rounds=rounds, iterations=1, warmup_rounds=1)
+    assert torch.isfinite(torch.tensor(loss))
+    mean_s = benchmark.stats.stats.mean
+    # CPU seconds of all threads per step (excluding the warm-up): on a shared machine the wall time
+    # depends on the other load, the CPU time much less; images/s per core = BATCH / cpu_s.
+    cpu_s = sum(cpu_seconds[1:]) / max(len(cpu_seconds) - 1, 1)
+    benchmark.extra_info.update(
+        images_per_s=round(BATCH / mean_s, 1),
+        cpu_seconds_per_step=round(cpu_s, 3),
+        batch=BATCH,
+        in_shape=list(in_shape),
+        threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        cpu=platform.processor() or platform.machine(),
+    )
+    print(f"\n{name}: {BATCH / mean_s:.1f} images/s wall (one SGD step at batch {BATCH}: {mean_s:.3f} s, "
+          f"{cpu_s:.3f} CPU s over {torch.get_num_threads()} threads)")
