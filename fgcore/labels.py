@@ -24,6 +24,8 @@ LABELINGS = ("coarse:K", "random_coarse:K", "fine", "natural", "identity")
 
 def _labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray:
     """y as a 1-D int64 array, checked to lie in 0..n_classes-1 (when n_classes is given)."""
+    if n_classes is not None:
+        _n_classes(n_classes, None)
     arr = np.asarray(y)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a one-dimensional array of labels, got shape {arr.shape}.")
@@ -39,9 +41,9 @@ def _labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray:
     return arr
 
 
-def _n_classes(n_classes, y: np.ndarray) -> int:
+def _n_classes(n_classes, y: np.ndarray | None) -> int:
     if n_classes is None:
-        if not y.size:
+        if y is None or not y.size:
             raise ValueError("n_classes is needed when y is empty (it cannot be inferred).")
         return int(y.max()) + 1
     if isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)) or n_classes < 1:
@@ -76,7 +78,7 @@ def coarse(y, k: int, *, n_classes: int | None = None) -> np.ndarray:
 
 def random_permutation(n_classes: int, seed: int) -> np.ndarray:
     """The seeded class permutation of random_coarse: class c is renamed perm[c]."""
-    n_classes = _n_classes(n_classes, np.zeros(0, dtype=np.int64))
+    n_classes = _n_classes(n_classes, None)
     return np.random.default_rng(_seed_sequence(seed, "random_coarse")).permutation(n_classes).astype(np.int64)
 
 
@@ -104,7 +106,7 @@ def fine(y, n_classes: int, seed: int, *, split: str | None = None) -> np.ndarra
 
 def fine_original_class(n_classes: int) -> np.ndarray:
     """int64 array of length 2C: fine label f -> its original class f mod C."""
-    c = _n_classes(n_classes, np.zeros(0, dtype=np.int64))
+    c = _n_classes(n_classes, None)
     return np.arange(2 * c, dtype=np.int64) % c
 
 
@@ -157,7 +159,7 @@ def relabel(labeling: str, y, *, n_classes: int, seed: int, split: str, supercla
     superclass: for "natural", the per-sample natural superclass labels (Dataset.superclass).
     """
     kind, k = parse_labeling(labeling)
-    y = _labels(y, _n_classes(n_classes, np.zeros(0, dtype=np.int64)))
+    y = _labels(y, _n_classes(n_classes, None))
     if not isinstance(split, str) or not split:
         raise ValueError(f"split must be a non-empty string such as 'train' or 'test', got {split!r}.")
     if kind == "coarse":
@@ -185,7 +187,7 @@ def superclass_of(labeling: str, *, n_classes: int, seed: int, superclass_map=No
     Consistent with relabel: relabel(labeling, y, ...) == superclass_of(labeling, ...)[y].
     superclass_map: for "natural", original class -> superclass (Dataset.superclass_map)."""
     kind, k = parse_labeling(labeling)
-    classes = np.arange(_n_classes(n_classes, np.zeros(0, dtype=np.int64)), dtype=np.int64)
+    classes = np.arange(_n_classes(n_classes, None), dtype=np.int64)
     if kind == "coarse":
         return coarse(classes, k, n_classes=n_classes)
     if kind == "random_coarse":
@@ -208,7 +210,7 @@ def n_training_labels(labeling: str, *, n_classes: int, superclass_map=None) -> 
     """How many labels the network is trained on (the size of its head)."""
     kind, k = parse_labeling(labeling)
     if kind in ("coarse", "random_coarse"):
-        _check_k(k, _n_classes(n_classes, np.zeros(0, dtype=np.int64)))
+        _check_k(k, _n_classes(n_classes, None))
         return int(k)
     if kind == "fine":
         return 2 * int(n_classes)

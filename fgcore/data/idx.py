@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .dataset import Dataset, check_split
+from . import paths
 from .paths import SYSTEM_FASHION_MNIST_DIR, data_cache_dir, data_home, format_looked_in, unique
 
 FASHION_MNIST_CLASSES = (
@@ -66,7 +67,7 @@ def fashion_mnist_search_dirs(root: str | os.PathLike | None = None) -> list[Pat
     home = data_home()
     if home is not None:
         dirs += [home / "fashion-mnist", home, home / "FashionMNIST" / "raw"]
-    dirs += [SYSTEM_FASHION_MNIST_DIR, data_cache_dir() / "FashionMNIST" / "raw"]
+    dirs += [paths.SYSTEM_FASHION_MNIST_DIR, data_cache_dir() / "FashionMNIST" / "raw"]  # read at call time (tests patch it)
     return unique(dirs)
 
 

@@ -104,44 +104,67 @@ def _cache_key(root: Path, split: str, mode: str, entries: list[tuple[Path, int,
     return h.hexdigest()
 
 
-def _decode(files: list[Path], mode: str) -> np.ndarray:
-    """uint8 (n, C, H, W); JPEGs batch-decoded by torchvision (about twice as fast as PIL here)."""
-    import torch
-    from torchvision.io import ImageReadMode, decode_image, decode_jpeg, read_file
+def _auto_mode(first: Path) -> str:
+    from PIL import Image
 
+    with Image.open(first) as im:
+        return "gray" if im.mode in ("1", "L", "LA", "I", "I;16", "F") else "rgb"
+
+
+def _decode_pil(path: Path, mode: str) -> np.ndarray:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            arr = np.asarray(im.convert("L" if mode == "gray" else "RGB"), dtype=np.uint8)
+    except Exception as err:  # PIL raises several types for broken files
+        raise ValueError(f"image folder: cannot decode {path}: {err}") from err
+    return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+
+
+def _decode_torchvision(chunk: list[Path], mode: str) -> list[np.ndarray] | None:
+    """Batch-decode with torchvision.io (JPEG about twice as fast as PIL here, same pixels on the
+    CIFAR-10 JPEG copy); None when torchvision's decoders are unavailable or refuse a file."""
+    try:
+        with warnings.catch_warnings():
+            # torchvision 0.29 deprecates its decoders in favour of torchcodec; PIL is the fallback.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from torchvision.io import ImageReadMode, decode_image, decode_jpeg, read_file
+
+            read_mode = ImageReadMode.GRAY if mode == "gray" else ImageReadMode.RGB
+            data = [read_file(str(f)) for f in chunk]
+            images = [None] * len(chunk)
+            jpeg_idx = [i for i, f in enumerate(chunk) if f.suffix.lower() in (".jpg", ".jpeg")]
+            if jpeg_idx:
+                for i, img in zip(jpeg_idx, decode_jpeg([data[i] for i in jpeg_idx], mode=read_mode)):
+                    images[i] = img
+            for i in range(len(chunk)):
+                if images[i] is None:
+                    images[i] = decode_image(data[i], mode=read_mode)
+            return [img.numpy() for img in images]
+    except Exception:  # ImportError, a removed API, an odd file: PIL decodes one at a time
+        return None
+
+
+def _decode(files: list[Path], mode: str) -> np.ndarray:
+    """uint8 (n, C, H, W), decoded chunk by chunk (torchvision batch decode, else PIL)."""
     if mode == "auto":
-        channels = decode_image(read_file(str(files[0]))).shape[0]
-        mode = "gray" if channels in (1, 2) else "rgb"
-    read_mode = ImageReadMode.GRAY if mode == "gray" else ImageReadMode.RGB
+        mode = _auto_mode(files[0])
     out: np.ndarray | None = None
     for start in range(0, len(files), _DECODE_CHUNK):
         chunk = files[start : start + _DECODE_CHUNK]
-        data = [read_file(str(f)) for f in chunk]
-        is_jpeg = [f.suffix.lower() in (".jpg", ".jpeg") for f in chunk]
-        images: list[torch.Tensor | None] = [None] * len(chunk)
-        jpeg_idx = [i for i, j in enumerate(is_jpeg) if j]
-        if jpeg_idx:
-            try:
-                decoded = decode_jpeg([data[i] for i in jpeg_idx], mode=read_mode)
-                for i, img in zip(jpeg_idx, decoded):
-                    images[i] = img
-            except (RuntimeError, ValueError):
-                pass  # one odd file fails the whole batch: fall back to one at a time below
-        for i, f in enumerate(chunk):
-            if images[i] is None:
-                try:
-                    images[i] = decode_image(data[i], mode=read_mode)
-                except (RuntimeError, ValueError) as err:
-                    raise ValueError(f"image folder: cannot decode {f}: {err}") from err
+        images = _decode_torchvision(chunk, mode)
+        if images is None:
+            images = [_decode_pil(f, mode) for f in chunk]
         for i, img in enumerate(images):
             if out is None:
                 out = np.empty((len(files), *img.shape), dtype=np.uint8)
-            if tuple(img.shape) != out.shape[1:]:
+            if img.shape != out.shape[1:]:
                 raise ValueError(
-                    f"image folder: {chunk[i]} has shape {tuple(img.shape)} (C, H, W) but {files[0]} has "
+                    f"image folder: {chunk[i]} has shape {img.shape} (C, H, W) but {files[0]} has "
                     f"{out.shape[1:]}; all images must have the same size and colour mode."
                 )
-            out[start + i] = img.numpy()
+            out[start + i] = img
     assert out is not None
     return out
 
