@@ -1,54 +1,270 @@
-"""The fgcore pytest plugin: options, cached runs by experiment name, claim records.
+"""The fgcore pytest plugin: options, claims parametrised by experiment tags, cached runs, records.
 
+A claim test looks like
+
+    @pytest.mark.claim("nc1-collapse", applies_to="coarse")
+    def test_nc1_collapse(claim):
+        for seed in claim.seeds:
+            run = claim.run(seed=seed)
+            ...
+            claim.check("NC1 end / NC1 untrained", value, "<=", 0.1, why="...", seed=seed)
+            claim.control("...", control_value, "<=", 0.1, seed=seed, description="untrained network")
+
+`applies_to` parametrises the test over every experiment (fixtures/*.toml) whose `tags` hold that
+tag; each parameter carries its experiment's tier as a marker (fast / slow / gpu), so one new TOML file
+puts a new model or data set through every claim that applies. After the test body the plugin asks
+the record for its verdict (ClaimRecord.conclude) and keeps it for the report.
 Registered through the `pytest11` entry point (and by the checkout's conftest.py as a fallback).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import fnmatch
+import json
 import os
+import platform
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from .claim_record import ClaimRecord
 
+TIER_MARKERS = ("fast", "slow", "gpu")
+_RECORD_KEY = "fg_claim"
+
+
+# -- options and configuration -----------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("fgcore", "fgcore claims")
     group.addoption("--fg-profile", choices=("paper", "quick"), default=os.environ.get("FGCORE_PROFILE", "paper"),
-                    help="gpu experiments: the paper's schedule and grid, or a short one-configuration run")
+                    help="gpu experiments: the paper's schedule and grid (paper) or a short run (quick)")
     group.addoption("--fg-seed", type=int, default=int(os.environ.get("FGCORE_SEED", 0)),
                     help="base seed added to every experiment's seeds (default 0)")
+    group.addoption("--fg-seeds", type=int, default=int(os.environ.get("FGCORE_SEEDS", 1)),
+                    help="run each claim's experiments over this many seeds (base seed, base + 1, ...)")
+    group.addoption("--fg-experiments", default=None,
+                    help="only experiments whose name matches this glob pattern (e.g. 'digits-*')")
+    group.addoption("--fg-train", choices=("missing", "never"), default="missing",
+                    help="missing: train runs that are not cached; never: only read the cache")
     group.addoption("--fg-cache", default=None, help="run cache root (default $FGCORE_CACHE or ~/.cache/fgcore)")
     group.addoption("--fg-device", default=None, help="training device (default: CUDA if available, else CPU)")
-
-
-def _configure_threads(config: pytest.Config) -> None:
-    """Split the machine's cores between pytest-xdist workers instead of oversubscribing them."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:
-        import torch
-
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    group.addoption("--fg-report", default=None, metavar="DIR",
+                    help="write DIR/claims.json and DIR/index.html (the claim report) at the end")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _configure_threads(config)
+    config.addinivalue_line("markers", "claim(id, applies_to=None): a claim of the paper (fgcore.catalog); "
+                                       "applies_to parametrises it over experiments with that tag")
+    config.addinivalue_line("markers", "xdist_group(name): keep tests sharing runs on one xdist worker")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:  # split the cores between xdist workers instead of oversubscribing them
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    config._fg_records = []  # type: ignore[attr-defined]
 
 
-@pytest.fixture(scope="session")
-def fg_options(request: pytest.FixtureRequest) -> dict:
-    get = request.config.getoption
-    return {"profile": get("--fg-profile"), "seed": get("--fg-seed"), "cache": get("--fg-cache"),
-            "device": get("--fg-device")}
+def _options(config: pytest.Config) -> dict[str, Any]:
+    get = config.getoption
+    return {"profile": get("--fg-profile"), "seed": get("--fg-seed"), "seeds": max(1, get("--fg-seeds")),
+            "experiments": get("--fg-experiments"), "train": get("--fg-train"), "cache": get("--fg-cache"),
+            "device": get("--fg-device"), "report": get("--fg-report")}
 
 
-@pytest.fixture(scope="session")
-def fg_runs(fg_options):
-    """fg_runs(name) -> [(grid point, Run)]: every run of an experiment, trained once or from the cache."""
-    from .experiments import load_experiment
-    from .train import train
+# -- parametrisation by experiment tags ---------------------------------------------------------
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("claim")
+    if marker is None or "experiment" not in metafunc.fixturenames:
+        return
+    tag = marker.kwargs.get("applies_to")
+    if tag is None:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a claim test with an `experiment` argument "
+                                f"needs @pytest.mark.claim(..., applies_to=TAG)")
+    from .experiments import available, load_experiment
 
-    def get(name: str):
-        experiment = load_experiment(name)
-        return [(point, train(spec, cache=fg_options["cache"], device=fg_options["device"], progress=False))
-                for point, spec in experiment.runs(fg_options["profile"], seed=fg_options["seed"])]
+    pattern = metafunc.config.getoption("--fg-experiments")
+    params = []
+    for name, path in sorted(available().items()):
+        if pattern and not fnmatch.fnmatch(name, pattern):
+            continue
+        experiment = load_experiment(path)
+        if tag in experiment.tags:
+            marks = [getattr(pytest.mark, experiment.tier), pytest.mark.xdist_group(name=name)]
+            params.append(pytest.param(name, marks=marks, id=name))
+    metafunc.parametrize("experiment", params)
 
-    return get
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """gpu claims skip with the exact reason when there is no CUDA device."""
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        reason = "no CUDA device: torch.cuda.is_available() is False on this machine"
+        for item in gpu_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# -- the claim fixture -------------------------------------------------------------------------
+class Claim(ClaimRecord):
+    """A ClaimRecord that can also fetch the Runs of its experiments (trained once, or from the cache)."""
+
+    def __init__(self, *args, options: dict[str, Any], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = options
+
+    def experiment_info(self, name: str | None = None):
+        from .experiments import load_experiment
+
+        return load_experiment(name or self.experiment)
+
+    def runs(self, experiment: str | None = None, *, seed: int = 0) -> list[tuple[dict, Any]]:
+        """[(grid point, Run)] of an experiment (default: this test's) at one seed offset."""
+        from .train import train
+        from .train.cache import RunStore
+
+        name = experiment or self.experiment
+        if name is None:
+            raise ValueError("claim.runs(): name the experiment (this claim is not parametrised by one)")
+        info = self.experiment_info(name)
+        out = []
+        for point, spec in info.runs(self.options["profile"], seed=seed):
+            entry = RunStore(self.options["cache"]).entry(spec.key)
+            if self.options["train"] == "never" and not entry.is_complete():
+                pytest.fail(f"run {spec.short} of experiment {name} is not in the cache "
+                            f"({entry.path}) and --fg-train=never; produce it with: "
+                            f"fgcore sweep {name} --profile {self.options['profile']}", pytrace=False)
+            try:
+                run = train(spec, cache=self.options["cache"], device=self.options["device"], progress=False)
+            except FileNotFoundError as exc:
+                pytest.skip(f"data for experiment {name} not found: {exc}")
+            out.append((point, self.use_run(run, name)))
+        return out
+
+    def run(self, experiment: str | None = None, *, seed: int = 0):
+        """The single Run of an experiment without a grid."""
+        runs = self.runs(experiment, seed=seed)
+        if len(runs) != 1:
+            raise ValueError(f"experiment {experiment or self.experiment} has {len(runs)} runs (a grid); "
+                             f"use claim.runs()")
+        return runs[0][1]
+
+
+def _tier(item: pytest.Item) -> str | None:
+    return next((t for t in TIER_MARKERS if item.get_closest_marker(t)), None)
+
+
+@pytest.fixture
+def claim(request: pytest.FixtureRequest) -> Claim:
+    from .catalog import get
+
+    marker = request.node.get_closest_marker("claim")
+    if marker is None or not marker.args:
+        raise pytest.UsageError(f"{request.node.nodeid}: the `claim` fixture needs @pytest.mark.claim(ID)")
+    options = _options(request.config)
+    experiment = request.getfixturevalue("experiment") if "experiment" in request.fixturenames else None
+    seeds = [options["seed"] + i for i in range(options["seeds"])]
+    record = Claim(get(marker.args[0]), tier=_tier(request.node), experiment=experiment,
+                   nodeid=request.node.nodeid, seeds=seeds, options=options)
+    request.node._fg_claim = record
+    return record
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function):
+    result = yield
+    record = getattr(pyfuncitem, "_fg_claim", None)
+    if record is not None:
+        record.conclude()  # raises AssertionError when the claim fails or its control passes
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    marker = item.get_closest_marker("claim")
+    if marker is None:
+        return report
+    finished = (report.when == "call") or (report.when == "setup" and not report.passed)
+    if not finished:
+        return report
+    record = getattr(item, "_fg_claim", None)
+    if record is None:  # skipped or broken before the fixture ran: a minimal record
+        from .catalog import get
+
+        options = _options(item.config)
+        experiment = getattr(item, "callspec", None) and item.callspec.params.get("experiment")
+        record = ClaimRecord(get(marker.args[0]), tier=_tier(item), experiment=experiment, nodeid=item.nodeid,
+                             seeds=[options["seed"] + i for i in range(options["seeds"])])
+    record.outcome = "skipped" if report.skipped else ("passed" if report.passed else
+                                                       ("failed" if report.when == "call" else "error"))
+    if report.skipped and isinstance(report.longrepr, tuple):
+        record.message = str(report.longrepr[2])
+    elif not report.passed:
+        record.message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:4000]
+    report.user_properties.append((_RECORD_KEY, json.dumps(record.to_dict())))
+    # pytest-html: the claim's measured value and threshold as extra columns
+    report.fg_value = record.to_dict()["value"]
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Runs on the controller (also under xdist, where worker reports arrive serialised)."""
+    for key, value in getattr(report, "user_properties", ()):
+        if key == _RECORD_KEY:
+            _CONTROLLER_RECORDS.append(json.loads(value))
+
+
+_CONTROLLER_RECORDS: list[dict[str, Any]] = []
+
+
+def environment() -> dict[str, Any]:
+    """Versions, device and data settings the report prints next to the claims."""
+    import numpy
+    import sklearn
+    import torch
+
+    env = {"python": platform.python_version(), "platform": platform.platform(), "torch": torch.__version__,
+           "numpy": numpy.__version__, "scikit-learn": sklearn.__version__,
+           "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+           "cpu_count": os.cpu_count(), "FGCORE_CIFAR10": os.environ.get("FGCORE_CIFAR10"),
+           "FGCORE_CACHE": os.environ.get("FGCORE_CACHE")}
+    try:
+        import openTSNE
+
+        env["openTSNE"] = openTSNE.__version__
+    except ImportError:
+        env["openTSNE"] = None
+    return env
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes the file
+        return
+    records = list(_CONTROLLER_RECORDS)
+    _CONTROLLER_RECORDS.clear()
+    if not records:
+        return
+    options = _options(session.config)
+    payload = {"created": _dt.datetime.now().isoformat(timespec="seconds"), "options": options,
+               "markexpr": session.config.getoption("markexpr", None) or "",
+               "environment": environment(), "claims": sorted(records, key=lambda r: (r["id"], r["test"]))}
+    root = Path(session.config.rootpath)
+    sessions = root / "reports" / "sessions"
+    from .train.cache import atomic_write_json
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    atomic_write_json(sessions / f"{stamp}-{os.getpid()}.json", payload)
+    if options["report"]:
+        out = Path(options["report"])
+        out = out if out.is_absolute() else root / out
+        atomic_write_json(out / "claims.json", payload)
+        try:
+            from . import report
+        except ImportError:
+            return
+        report.build(out / "claims.json", out)

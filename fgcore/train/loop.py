@@ -87,17 +87,15 @@ class _Trainer:
         train = fgdata.load(spec.dataset, "train", subset=spec.subset, seed=spec.seed, **spec.data_args)
         test = fgdata.load(spec.dataset, "test", subset=spec.test_subset, seed=spec.seed, **spec.data_args)
         n_classes = len(train.class_names)
-        superclass_map = None
-        if train.superclass is not None:
-            superclass_map = np.full(n_classes, -1, dtype=np.int64)
-            superclass_map[train.y] = train.superclass
+        superclass_map = train.superclass_map
         relabel = lambda ds: fglabels.relabel(spec.labeling, ds.y, n_classes=n_classes, seed=spec.seed,
                                               split=ds.split, superclass=ds.superclass)
         self.y_train = {"train": relabel(train), "test": relabel(test)}
         self.superclass_of = fglabels.superclass_of(spec.labeling, n_classes=n_classes, seed=spec.seed,
                                                     superclass_map=superclass_map)
         self.n_classes = n_classes
-        self.n_train_classes = int(max(self.y_train["train"].max(), self.y_train["test"].max())) + 1
+        self.n_train_classes = fglabels.n_training_labels(spec.labeling, n_classes=n_classes,
+                                                          superclass_map=superclass_map)
         self.datasets = {"train": train, "test": test}
         images = train.x.ndim == 4
         normalize = spec.normalize if spec.normalize != "auto" else ("per_channel" if images else "none")
@@ -120,13 +118,13 @@ class _Trainer:
     def _build(self) -> None:
         spec = self.spec
         torch.manual_seed(spec.seed)
-        outputs = 1 if spec.loss == "unhinged" else self.n_train_classes
+        outputs = fglosses.num_outputs(spec.loss, self.n_train_classes)
         model = fgmodels.build(spec.model, outputs, self.in_shape, **spec.model_args).to(self.device)
         self.channels_last = self.cuda and len(self.in_shape) == 3
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
-        self.loss_fn = fglosses.get_loss(spec.loss)
+        self.loss_fn = fglosses.get_loss(spec.loss, num_outputs=outputs)
         params = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum,
                                          weight_decay=spec.weight_decay)

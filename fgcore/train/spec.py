@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -151,9 +152,22 @@ class RunSpec:
         data.update(changes)
         return RunSpec.from_dict(data)
 
+    def data_variant(self) -> str | None:
+        """Which copy of the data a `cifar10` run reads (part of the cache key, see below).
+
+        FGCORE_CIFAR10 switches the same fixture between the official archive and a class-per-folder
+        copy (the JPEG copy is lossy), so runs on the two must not share a cache entry.
+        """
+        if self.dataset != "cifar10" or "source" in self.data_args:
+            return None
+        source = os.environ.get("FGCORE_CIFAR10", "")
+        return "image_folder" if source.startswith("image_folder:") else "official"
+
     def canonical_json(self) -> str:
-        return json.dumps({"spec": self.to_dict(), "training_code_version": TRAINING_CODE_VERSION},
-                          sort_keys=True, separators=(",", ":"))
+        payload = {"spec": self.to_dict(), "training_code_version": TRAINING_CODE_VERSION}
+        if self.data_variant() is not None:
+            payload["data_variant"] = self.data_variant()
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
     @property
     def key(self) -> str:
