@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
 import time
@@ -120,13 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("names", nargs="+", help="e.g. fashion_mnist cifar10")
     p.set_defaults(func=_cmd_data)
 
-    for register in _EXTRA_COMMANDS:
-        register(commands)
+    for module in _COMMAND_MODULES:
+        package = module.rsplit(".", 1)[0]
+        if importlib.util.find_spec(package) is not None and importlib.util.find_spec(module) is not None:
+            importlib.import_module(module).register(commands)
     return parser
 
 
-# Modules that add subcommands (report, compare, sweep) append a register(subparsers) function here.
-_EXTRA_COMMANDS: list = []
+# Modules that add their own subcommands through a `register(subparsers)` function, each of which
+# sets `func` on its parser (report/compare and sweep live with the code they drive).
+_COMMAND_MODULES = ("fgcore.report.cli", "fgcore.sweep.cli")
 
 
 def main(argv: list[str] | None = None) -> int:
