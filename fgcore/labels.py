@@ -6,10 +6,12 @@
 - fine(y, C, seed) = y + C * beta, beta ~ Bernoulli(1/2) i.i.d. per sample (eq. 5): 2C fine labels;
   fine label f belongs to original class f mod C. The draws depend on (seed, split).
 - superclasses(y, mapping): natural superclasses (CIFAR-100's 20, Fashion-MNIST's groups).
+- random_groups(superclass_map, seed): groups of the same sizes as the natural superclasses, filled
+  with classes by a seeded permutation (the control of Sec. 5: random vs natural superclasses).
 - identity(y): the original labels.
 
 `relabel` and `superclass_of` dispatch on a labeling string ("coarse:K", "random_coarse:K",
-"fine", "natural", "identity") for the trainer. Every function returns a new int64 array.
+"fine", "natural", "random_natural", "identity") for the trainer. Every function returns a new int64 array.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Mapping
 
 import numpy as np
 
-LABELINGS = ("coarse:K", "random_coarse:K", "fine", "natural", "identity")
+LABELINGS = ("coarse:K", "random_coarse:K", "fine", "natural", "random_natural", "identity")
 
 
 def _labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray:
@@ -146,7 +148,7 @@ def parse_labeling(labeling: str) -> tuple[str, int | None]:
         if not sep or not arg.strip().isdigit() or int(arg) < 1:
             raise ValueError(f"labeling={labeling!r} needs a number of superclasses, e.g. '{kind}:5'; {valid}.")
         return kind, int(arg)
-    if kind in ("fine", "natural", "identity") and not sep:
+    if kind in ("fine", "natural", "random_natural", "identity") and not sep:
         return kind, None
     raise ValueError(f"labeling={labeling!r} is not known; {valid}.")
 
@@ -172,12 +174,19 @@ def relabel(labeling: str, y, *, n_classes: int, seed: int, split: str, supercla
         return identity(y, n_classes=n_classes)
     if superclass is None:
         raise ValueError(
-            "labeling='natural' needs superclass= (the per-sample natural superclass labels, "
+            f"labeling={labeling!r} needs superclass= (the per-sample natural superclass labels, "
             "Dataset.superclass); this data set may have no natural superclasses."
         )
     sup = _labels(superclass, name="superclass")
     if sup.shape != y.shape:
         raise ValueError(f"superclass has {sup.shape[0]} labels but y has {y.shape[0]}; give one per sample.")
+    if kind == "random_natural":
+        natural_map = np.full(n_classes, -1, dtype=np.int64)
+        natural_map[y] = sup
+        if np.any(natural_map < 0):
+            raise ValueError("labeling='random_natural' needs every class present in the split to know the "
+                             "natural group sizes; use superclass_of(..., superclass_map=) instead.")
+        return random_groups(natural_map, seed)[y]
     return sup.copy()
 
 
@@ -199,11 +208,26 @@ def superclass_of(labeling: str, *, n_classes: int, seed: int, superclass_map=No
             "labeling='natural' needs superclass_map= (original class -> superclass, Dataset.superclass_map)."
         )
     if isinstance(superclass_map, Mapping):
-        return superclasses(classes, superclass_map)
+        table = superclasses(classes, superclass_map)
+    else:
+        table = _labels(superclass_map, name="superclass_map")
+        if table.shape[0] != classes.shape[0]:
+            raise ValueError(f"superclass_map has {table.shape[0]} entries; expected one per class ({n_classes}).")
+    return random_groups(table, seed) if kind == "random_natural" else table.copy()
+
+
+def random_groups(superclass_map, seed: int) -> np.ndarray:
+    """Random groups of the same sizes as the natural ones: original class -> random group.
+
+    Class perm[c] takes the natural group of class c, for a seeded permutation perm of the classes,
+    so every group keeps its size (Fashion-MNIST: 5, 3, 1, 1) but its members are random (Sec. 5's
+    "randomly merged" superclasses). The permutation depends on the seed only (same for every split).
+    """
     table = _labels(superclass_map, name="superclass_map")
-    if table.shape[0] != classes.shape[0]:
-        raise ValueError(f"superclass_map has {table.shape[0]} entries; expected one per class ({n_classes}).")
-    return table.copy()
+    perm = random_permutation(table.shape[0], seed)
+    grouped = np.empty_like(table)
+    grouped[perm] = table
+    return grouped
 
 
 def n_training_labels(labeling: str, *, n_classes: int, superclass_map=None) -> int:

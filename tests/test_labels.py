@@ -135,7 +135,7 @@ def test_bad_labels_are_named(y, message):
 
 @pytest.mark.parametrize("labeling", ["coarse", "coarse:x", "fine:2", "superclass", "", 5])
 def test_unknown_labeling_lists_the_valid_ones(labeling):
-    with pytest.raises(ValueError, match="valid labelings: coarse:K, random_coarse:K, fine, natural, identity"):
+    with pytest.raises(ValueError, match="valid labelings: coarse:K, random_coarse:K, fine, natural, random_natural, identity"):
         L.relabel(labeling, np.arange(4), n_classes=4, seed=0, split="train")
 
 
@@ -157,3 +157,14 @@ def test_seed_and_n_classes_are_validated():
         L.fine(np.arange(4), n_classes=0, seed=0)
     with pytest.raises(ValueError, match="split must be"):
         L.relabel("fine", np.arange(4), n_classes=4, seed=0, split="")
+
+
+def test_random_natural_keeps_group_sizes_and_matches_superclass_of():
+    natural = np.array([0, 2, 0, 0, 0, 1, 0, 1, 3, 1])  # Fashion-MNIST: tops, trouser, footwear, bag
+    y = np.repeat(np.arange(10), 3)
+    table = L.superclass_of("random_natural", n_classes=10, seed=4, superclass_map=natural)
+    assert sorted(np.bincount(table)) == sorted(np.bincount(natural))
+    relabeled = L.relabel("random_natural", y, n_classes=10, seed=4, split="train", superclass=natural[y])
+    np.testing.assert_array_equal(relabeled, table[y])
+    other = L.superclass_of("random_natural", n_classes=10, seed=5, superclass_map=natural)
+    assert not np.array_equal(other, table)
