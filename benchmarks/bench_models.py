@@ -26,8 +26,22 @@ CASES = [
 ]
 
 
+# One thread and torch's default: on a shared machine the default can be slower than one thread
+# (spin-waiting OpenMP threads), so both figures are worth having.
+THREADS = sorted({1, torch.get_num_threads()})
+
+
+@pytest.fixture
+def threads(request):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(request.param)
+    yield request.param
+    torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("threads", THREADS, indirect=True, ids=lambda t: f"{t}thread")
 @pytest.mark.parametrize("name,in_shape,num_classes,rounds", CASES, ids=[c[0] for c in CASES])
-def test_sgd_step_throughput_cpu(benchmark, name, in_shape, num_classes, rounds):
+def test_sgd_step_throughput_cpu(benchmark, name, in_shape, num_classes, rounds, threads):
     torch.manual_seed(0)
     model = build(name, num_classes, in_shape).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
