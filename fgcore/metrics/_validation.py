@@ -1,0 +1,217 @@
+"""Input validation shared by the metrics and the accumulator.
+
+Every public function validates up front and raises ``ValueError`` with a sentence that says which
+argument was wrong, what was wrong and what to do.
+
+Features stay where they are: numpy arrays and CPU tensors come back as numpy arrays (a CPU tensor
+is viewed, not copied; bf16, which numpy lacks, is widened to float32 exactly), tensors on an
+accelerator come back as tensors on that device, so the passes over the data run where it lives.
+Labels come back as dense codes 0..C-1 (same kind of array, same device) plus the sorted label
+values and the class sizes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+INTEGER_TORCH_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+EPS64 = float(np.finfo(np.float64).eps)
+
+
+def to_tensor(x: Any) -> torch.Tensor:
+    """Wrap numpy data as a torch tensor without copying; leave torch tensors as they are."""
+    if isinstance(x, torch.Tensor):
+        return x.detach()
+    arr = _as_numeric_numpy(x)
+    if arr.dtype.byteorder == ">":  # torch reads native byte order only
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    with warnings.catch_warnings():
+        # Read-only arrays (memory maps, cached features) are never written to here.
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.as_tensor(arr)
+
+
+def _as_numeric_numpy(x: Any) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype == object or arr.dtype.kind in "USVMm":
+        raise TypeError(f"dtype {arr.dtype}")
+    return arr
+
+
+def _eps_of(dtype) -> float:
+    """Machine epsilon of the precision the features are stored in (1 ulp at 1.0); integer
+    features are exact, so their rounding is that of the float64 arithmetic."""
+    if isinstance(dtype, torch.dtype):
+        return float(torch.finfo(dtype).eps) if dtype.is_floating_point else EPS64
+    return float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else EPS64
+
+
+@dataclass(frozen=True)
+class Features:
+    """Validated (n, d) features: ``data`` is a numpy array (CPU) or a tensor (accelerator)."""
+
+    data: Any
+    eps: float
+
+    @property
+    def is_tensor(self) -> bool:
+        return isinstance(self.data, torch.Tensor)
+
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+
+def check_features(H: Any, name: str = "H", keep_tensor: bool = False) -> Features:
+    """Validate ``H`` as 2-D, real, non-empty and finite.
+
+    keep_tensor: return a torch tensor even on the CPU (the streaming accumulator works in torch)."""
+    if isinstance(H, torch.Tensor):
+        F = H.detach()
+        if F.is_complex() or F.dtype == torch.bool:
+            raise ValueError(f"{name} must be real-valued numeric features; got dtype {F.dtype}.")
+        eps = _eps_of(F.dtype)
+        if F.device.type == "cpu" and not keep_tensor:
+            F = (F.float() if F.dtype in (torch.bfloat16,) else F).numpy()
+    else:
+        try:
+            F = _as_numeric_numpy(H)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{name} must be a numeric (n, d) array or torch tensor; could not read it as "
+                f"numbers ({exc})."
+            ) from None
+        if F.dtype.kind == "c" or F.dtype == bool:
+            raise ValueError(f"{name} must be real-valued numeric features; got dtype {F.dtype}.")
+        eps = _eps_of(F.dtype)
+        if keep_tensor:
+            F = to_tensor(F)
+    if F.ndim != 2:
+        hint = " Reshape it to (n, 1) for one-dimensional features." if F.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got {F.ndim} "
+            f"dimension(s) with shape {tuple(F.shape)}.{hint}"
+        )
+    if F.shape[0] == 0 or F.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(F.shape)}); it needs samples and features.")
+    _check_finite(F, name)
+    return Features(F, eps)
+
+
+def _check_finite(F: Any, name: str) -> None:
+    if isinstance(F, torch.Tensor):
+        if not F.dtype.is_floating_point or bool(torch.isfinite(F).all()):
+            return
+        bad = ~torch.isfinite(F)
+    else:
+        if not np.issubdtype(F.dtype, np.floating) or np.isfinite(F).all():
+            return
+        bad = ~np.isfinite(F)
+    n_bad = int(bad.sum())
+    row = int(bad.any(1).nonzero()[0][0])
+    raise ValueError(
+        f"{name} contains {n_bad} NaN or infinite value(s) (first in row {row}); remove or fix "
+        "those samples before computing metrics."
+    )
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Validated labels: codes[i] = position of y[i] in ``classes`` (sorted unique values)."""
+
+    codes: Any  # numpy int64 (CPU) or torch long (on the features' device)
+    classes: np.ndarray
+    counts: np.ndarray  # int64, samples per class
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+def check_labels(y: Any, feats: Features | int, name: str = "y",
+                 features: str = "H") -> Labels:
+    """Validate integer labels of any values for the rows of ``feats`` (or for ``n`` rows)."""
+    n = feats if isinstance(feats, int) else feats.shape[0]
+    device = feats.data.device if isinstance(feats, Features) and feats.is_tensor else None
+    if isinstance(y, torch.Tensor):
+        dtype_ok = y.dtype in INTEGER_TORCH_DTYPES
+        dtype = y.dtype
+    else:
+        try:
+            y = _as_numeric_numpy(y)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must hold integer class labels; got non-numeric values "
+                f"(dtype {np.asarray(y).dtype})."
+            ) from None
+        dtype_ok = np.issubdtype(y.dtype, np.integer)
+        dtype = y.dtype
+    if not dtype_ok:
+        raise ValueError(
+            f"{name} must hold integer class labels; got dtype {dtype}. If the values are whole "
+            "numbers stored as floats or booleans, convert them with .astype(int) / .long()."
+        )
+    if y.ndim != 1:
+        raise ValueError(
+            f"{name} must be a 1-D array of labels; got shape {tuple(y.shape)}. Flatten it first."
+        )
+    if y.shape[0] != n:
+        raise ValueError(
+            f"{name} has {y.shape[0]} labels but {features} has {n} rows; they must describe the "
+            "same samples in the same order."
+        )
+    if n == 0:
+        raise ValueError(f"{name} is empty; it needs at least one label per class.")
+    if device is not None:
+        yt = (y if isinstance(y, torch.Tensor) else to_tensor(y)).to(device)
+        classes, codes, counts = torch.unique(yt, sorted=True, return_inverse=True,
+                                              return_counts=True)
+        return Labels(codes, classes.cpu().numpy(), counts.cpu().numpy().astype(np.int64))
+    yn = y.cpu().numpy() if isinstance(y, torch.Tensor) else y
+    classes, codes, counts = np.unique(yn, return_inverse=True, return_counts=True)
+    return Labels(codes.reshape(-1).astype(np.int64, copy=False), classes,
+                  counts.astype(np.int64))
+
+
+def require_classes(classes: np.ndarray, name: str = "y", minimum: int = 2) -> None:
+    if len(classes) < minimum:
+        raise ValueError(
+            f"{name} has {len(classes)} distinct class(es) ({classes.tolist()}); this metric needs "
+            f"at least {minimum}."
+        )
+
+
+def require_samples(counts: np.ndarray, classes: np.ndarray, minimum: int, why: str,
+                    name: str = "y") -> None:
+    small = np.flatnonzero(counts < minimum)
+    if small.size:
+        listed = ", ".join(f"{classes[i].item()!r} ({counts[i]})" for i in small[:10])
+        more = "" if small.size <= 10 else f" and {small.size - 10} more"
+        raise ValueError(
+            f"{name}: every class needs at least {minimum} sample(s) because {why}; these classes "
+            f"have fewer: {listed}{more}."
+        )
+
+
+def check_integer_vector(v: Any, name: str, length: int | None = None,
+                         length_of: str = "") -> np.ndarray:
+    """A 1-D numpy int64 vector (for example a class -> superclass map)."""
+    try:
+        arr = v.detach().cpu().numpy() if isinstance(v, torch.Tensor) else _as_numeric_numpy(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-D array of integers.") from None
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"{name} must hold integers; got dtype {arr.dtype}. Convert whole numbers with "
+            ".astype(int)."
+        )
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {tuple(arr.shape)}.")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} has length {arr.shape[0]} but {length_of} needs {length}.")
+    return arr.astype(np.int64)

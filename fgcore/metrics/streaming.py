@@ -1,0 +1,227 @@
+"""One-pass accumulator of the per-class statistics that NC1, NC2 and D need.
+
+The trainer feeds it batches of features (torch tensors on the training device, possibly bf16, or
+numpy) and dense labels 0..C-1, and gets `ClassStats` back without storing the features; then
+`nc1_from_stats`, `nc2_from_stats` and `class_distance_from_stats` give the same numbers as the array
+functions on the same data.
+
+Precision: features are converted to float64 on their device. Late in training the within-class
+spread is tiny next to the class means (that is what collapse means), so raw sums of h and h h'
+would lose the spread to cancellation. Every class is therefore shifted by a reference point, the
+mean of that class in the first batch that contains it, and only the shifted sums are accumulated:
+sum (h - r_c), sum ||h - r_c||^2 and sum (h - r_c)(h - r_c)'. With r_c close to mu_c the final
+correction (mu_c - r_c)(mu_c - r_c)' is small and nothing large is subtracted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _core
+from ._validation import INTEGER_TORCH_DTYPES, check_features, to_tensor
+from .stats import (
+    ClassStats,
+    class_distance_from_stats,
+    class_statistics,
+    nc1_from_stats,
+    nc2_from_stats,
+)
+
+__all__ = [
+    "ClassStatistics",
+    "ClassStats",
+    "class_statistics",
+    "nc1_from_stats",
+    "nc2_from_stats",
+    "class_distance_from_stats",
+]
+
+
+class ClassStatistics:
+    """Accumulate per-class counts, means, covariance traces and Sigma_W over batches, in one pass.
+
+    n_classes:    C; labels passed to `update` must be integers in 0..C-1.
+    dim:          feature dimension d (taken from the first batch when None).
+    covariance:   also gather Sigma_W (needed by NC1 only; D and NC2 need means and traces).
+    class_counts: optional (C,) expected samples per class over the whole pass. When given, Sigma_W
+                  is accumulated in one d x d matrix (each row weighted by 1/n_c) and `result`
+                  checks that exactly these counts arrived (catches a dropped last batch). Without
+                  it Sigma_W needs one d x d matrix per class (C * d * d * 8 bytes: 10 MB for
+                  C = 5, d = 512; 210 MB for C = 100), since the 1/n_c weights are known only at
+                  the end.
+    device:       where the sums live (defaults to the device of the first batch).
+
+    Memory is O(C d) (+ the Sigma_W matrices), whatever the number of samples.
+    """
+
+    def __init__(self, n_classes: int, dim: int | None = None, covariance: bool = True,
+                 class_counts: Any = None, device: Any = None):
+        if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) \
+                or n_classes < 1:
+            raise ValueError(f"n_classes must be a positive integer; got {n_classes!r}.")
+        if dim is not None and (isinstance(dim, bool) or not isinstance(dim, (int, np.integer))
+                                or dim < 1):
+            raise ValueError(f"dim must be a positive integer or None; got {dim!r}.")
+        self.n_classes = int(n_classes)
+        self.covariance = bool(covariance)
+        self._expected = None
+        if class_counts is not None:
+            cc = to_tensor(class_counts).cpu().numpy()
+            if cc.shape != (self.n_classes,) or cc.dtype.kind not in "iu" or np.any(cc < 1):
+                raise ValueError(
+                    f"class_counts must be {self.n_classes} positive integers (samples per class "
+                    f"over the whole pass); got {class_counts!r}."
+                )
+            self._expected = cc.astype(np.int64)
+        self.device = None if device is None else torch.device(device)
+        self.dim = None
+        self._counts = np.zeros(self.n_classes, dtype=np.int64)
+        self._has_ref = np.zeros(self.n_classes, dtype=bool)
+        self._eps = 0.0
+        if dim is not None and self.device is not None:
+            self._allocate(int(dim))
+        elif dim is not None:
+            self.dim = int(dim)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def _allocate(self, d: int) -> None:
+        C, dev = self.n_classes, self.device
+        self.dim = d
+        self._ref = torch.zeros(C, d, dtype=_core.F64, device=dev)
+        self._s1 = torch.zeros(C, d, dtype=_core.F64, device=dev)
+        self._s2 = torch.zeros(C, dtype=_core.F64, device=dev)
+        self._scatter = None
+        if self.covariance:
+            shape = (d, d) if self._expected is not None else (C, d, d)
+            self._scatter = torch.zeros(shape, dtype=_core.F64, device=dev)
+            if self._expected is not None:
+                self._row_weight = torch.as_tensor(1.0 / np.sqrt(self._expected),
+                                                   dtype=_core.F64, device=dev)
+
+    @property
+    def n_seen(self) -> int:
+        """Samples accumulated so far."""
+        return int(self._counts.sum())
+
+    # -- accumulation ----------------------------------------------------------------------------
+
+    def update(self, H_batch: Any, y_batch: Any) -> "ClassStatistics":
+        """Add a batch: H_batch (b, d) numpy or torch (any float dtype, any device), y_batch (b,)
+        integers in 0..n_classes-1. Returns self."""
+        feats = check_features(H_batch, "H_batch", keep_tensor=True)
+        F = feats.data
+        b, d = F.shape
+        if self.device is None:
+            self.device = F.device
+        if not hasattr(self, "_s1"):
+            if self.dim is not None and self.dim != d:
+                raise ValueError(f"H_batch has {d} features but dim={self.dim} was given.")
+            self._allocate(d)
+        elif d != self.dim:
+            raise ValueError(
+                f"H_batch has {d} features but earlier batches had {self.dim}; every batch must "
+                "have the same feature dimension."
+            )
+        y = self._check_batch_labels(y_batch, b)
+        X = F.to(device=self.device, dtype=_core.F64, copy=True)  # X is shifted in place below
+        batch_counts_t = torch.bincount(y, minlength=self.n_classes)
+        batch_counts = batch_counts_t.cpu().numpy().astype(np.int64)
+        total = self._counts + batch_counts
+        if self._expected is not None and np.any(total > self._expected):
+            c = int(np.flatnonzero(total > self._expected)[0])
+            raise ValueError(
+                f"class {c} has now {total[c]} samples but class_counts says {self._expected[c]}; "
+                "fix class_counts or do not feed a sample twice."
+            )
+        new = (batch_counts > 0) & ~self._has_ref
+        if new.any():
+            sums = torch.zeros(self.n_classes, d, dtype=_core.F64, device=self.device)
+            sums.index_add_(0, y, X)
+            idx = torch.as_tensor(np.flatnonzero(new), device=self.device)
+            self._ref[idx] = sums[idx] / batch_counts_t[idx, None].to(_core.F64)
+            self._has_ref |= new
+        X.sub_(self._ref.index_select(0, y))
+        self._s1.index_add_(0, y, X)
+        self._s2.index_add_(0, y, torch.einsum("ij,ij->i", X, X))
+        if self._scatter is not None:
+            self._add_scatter(X, y, batch_counts)
+        self._counts = total
+        self._eps = max(self._eps, feats.eps)
+        return self
+
+    def _check_batch_labels(self, y_batch: Any, b: int) -> torch.Tensor:
+        try:
+            y = to_tensor(y_batch)
+        except (TypeError, ValueError):
+            raise ValueError("y_batch must be a 1-D array of integer labels.") from None
+        if y.dtype not in INTEGER_TORCH_DTYPES:
+            raise ValueError(f"y_batch must hold integer labels 0..{self.n_classes - 1}; got "
+                             f"dtype {y.dtype}.")
+        if y.ndim != 1 or y.shape[0] != b:
+            raise ValueError(
+                f"y_batch must be 1-D with one label per row of H_batch ({b}); got shape "
+                f"{tuple(y.shape)}."
+            )
+        y = y.to(device=self.device, dtype=torch.long)
+        lo, hi = (int(v) for v in torch.aminmax(y))
+        if lo < 0 or hi >= self.n_classes:
+            raise ValueError(
+                f"y_batch must be labels 0..{self.n_classes - 1} (dense codes; map label values "
+                f"to codes first); got values from {lo} to {hi}."
+            )
+        return y
+
+    def _add_scatter(self, X: torch.Tensor, y: torch.Tensor, batch_counts: np.ndarray) -> None:
+        if self._expected is not None:
+            Xw = X * self._row_weight.index_select(0, y)[:, None]
+            self._scatter.addmm_(Xw.T, Xw)
+            return
+        # One d x d scatter per class: sort the batch by label, one matrix product per class.
+        Xs = X.index_select(0, torch.argsort(y, stable=True))
+        start = 0
+        for c in np.flatnonzero(batch_counts):
+            block = Xs[start:start + batch_counts[c]]
+            self._scatter[c].addmm_(block.T, block)
+            start += batch_counts[c]
+
+    # -- result ----------------------------------------------------------------------------------
+
+    def result(self) -> ClassStats:
+        """The statistics of everything accumulated so far (every class needs a sample)."""
+        if not hasattr(self, "_s1"):
+            raise ValueError("no batch was added; call update(H_batch, y_batch) first.")
+        empty = np.flatnonzero(self._counts == 0)
+        if empty.size:
+            raise ValueError(
+                f"classes {empty[:10].tolist()} received no samples; every one of the "
+                f"{self.n_classes} classes needs at least one."
+            )
+        if self._expected is not None and np.any(self._counts != self._expected):
+            c = int(np.flatnonzero(self._counts != self._expected)[0])
+            raise ValueError(
+                f"class {c} received {self._counts[c]} samples but class_counts says "
+                f"{self._expected[c]} (was a batch dropped?)."
+            )
+        n = torch.as_tensor(self._counts, dtype=_core.F64, device=self.device)
+        delta = self._s1 / n[:, None]
+        means = self._ref + delta
+        traces = (self._s2 / n - torch.einsum("cd,cd->c", delta, delta)).clamp_(min=0.0)
+        sigma_w = None
+        if self._scatter is not None:
+            if self._expected is None:
+                within = torch.einsum("cde,c->de", self._scatter, 1.0 / n)
+            else:
+                within = self._scatter.clone()
+            within -= delta.T @ delta
+            within /= self.n_classes
+            sigma_w = (0.5 * (within + within.T)).cpu().numpy()
+        means_np = means.cpu().numpy()
+        return ClassStats(
+            classes=np.arange(self.n_classes), counts=self._counts.copy(), means=means_np,
+            traces=traces.cpu().numpy(), sigma_w=sigma_w,
+            global_mean=_core.global_mean(means_np, self._counts), input_eps=self._eps,
+        )
