@@ -1,0 +1,298 @@
+"""fgcore sweep: planning (dedup, skip cached, sweep files), the local and submitit-local executors on
+tiny runs, a failing run, a second sweep that trains nothing, the slurm folder checks, GPU pinning,
+and `pytest --fg-train never` reading a cache that a sweep filled."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shlex
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fgcore.cli import build_parser, main
+from fgcore.sweep import pin_xdist_worker_to_gpu, sweep_command, visible_gpus
+from fgcore.sweep.plan import load_sweep_file, plan_sweep
+from fgcore.sweep.progress import MAX_EXIT_CODE, SweepResult
+from fgcore.sweep.slurm import SlurmOptions, check_shared_dirs, parse_sbatch, parse_time
+from fgcore.train import RunStore
+
+pytest_plugins = ("pytester",)
+
+# Tiny runs: 10 Gaussian clusters in R^8, 20 samples per class, an MLP of width 16, 3 epochs.
+TINY_SPEC = """\
+dataset = "gaussian_mixture"
+data_args = { dim = 8, n_per_class = 20, sigma2 = 4.0 }
+labeling = "coarse:5"
+model = "mlp"
+model_args = { width = 16, depth = 1 }
+epochs = 3
+batch_size = 32
+lr = 0.05
+"""
+FIXTURES = {
+    # two runs (a grid over weight decay)
+    "tiny-a": f'tier = "fast"\ntags = ["sweeptest"]\n[spec]\n{TINY_SPEC}[grid]\nweight_decay = [5e-4, 5e-3]\n',
+    # the same run as tiny-a's second grid point: a sweep of both trains it once
+    "tiny-b": f'tier = "fast"\ntags = ["sweeptest"]\n[spec]\n{TINY_SPEC}weight_decay = 5e-3\n'
+              f'[profiles.quick]\nspec = {{ epochs = 2 }}\n',
+    # fails when training starts: its model is an import path that does not import
+    "broken": 'tier = "fast"\ntags = ["sweeptest"]\n[spec]\n'
+              + TINY_SPEC.replace('model = "mlp"', 'model = "fgcore_no_such_module.nets:build"'),
+}
+
+
+def write_fixtures(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in FIXTURES.items():
+        (folder / f"{name}.toml").write_text(text)
+    return folder
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def fixtures(tmp_path, monkeypatch):
+    folder = write_fixtures(tmp_path / "fixtures")
+    monkeypatch.setenv("FGCORE_FIXTURES", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory):
+    """One local sweep of tiny-a (2 runs), tiny-b (shares one) and broken, on 2 worker processes."""
+    root = tmp_path_factory.mktemp("local_sweep")
+    folder = write_fixtures(root / "fixtures")
+    cache = root / "cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FGCORE_FIXTURES", str(folder))
+        code, out = cli("sweep", "tiny-a", "tiny-b", "broken", "--cache", str(cache), "--workers", "2",
+                        "--gpus", "none", "--no-bar")
+    return {"code": code, "out": out, "cache": cache, "fixtures": folder}
+
+
+# -- planning ----------------------------------------------------------------------------------------
+def test_plan_deduplicates_shared_runs_and_is_deterministic(fixtures, tmp_path):
+    plan = plan_sweep(["tiny-a", "tiny-b"], cache=tmp_path / "cache", profile="paper")
+    assert plan.requested == 3 and len(plan.runs) == 2 and len(plan.todo) == 2 and not plan.complete
+    shared = next(r for r in plan.runs if r.spec.weight_decay == 5e-3)
+    assert shared.sources == ("tiny-a[weight_decay=0.005]", "tiny-b")
+    again = plan_sweep(["tiny-b", "tiny-a"], cache=tmp_path / "cache", profile="paper")
+    assert again.sweep_id.split("-")[-1] == plan.sweep_id.split("-")[-1]  # same runs, same log folder hash
+    assert "1 requested more than once" in plan.summary()
+
+
+def test_profile_and_seeds_change_the_runs(fixtures, tmp_path):
+    quick = plan_sweep(["tiny-b"], cache=tmp_path, profile="quick")
+    assert [r.spec.epochs for r in quick.runs] == [2]
+    seeds = plan_sweep(["tiny-b"], cache=tmp_path, profile="paper", seeds=[0, 1])
+    assert sorted(r.spec.seed for r in seeds.runs) == [0, 1] and len({r.key for r in seeds.runs}) == 2
+
+
+def test_sweep_file_with_names_inline_experiment_and_slurm_defaults(fixtures, tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(textwrap.dedent("""\
+        profile = "quick"
+        seeds = [3]
+        experiments = ["tiny-b"]
+
+        [[experiment]]
+        name = "inline-wide"
+        spec = { dataset = "gaussian_mixture", data_args = { dim = 8, n_per_class = 20 }, model = "mlp", model_args = { width = 32 }, epochs = 2 }
+        grid = { lr = [0.01, 0.02] }
+
+        [slurm]
+        partition = "gpu"
+        time = "2:00:00"
+        """))
+    parsed = load_sweep_file(grid)
+    assert parsed.profile == "quick" and parsed.seeds == (3,) and parsed.slurm["partition"] == "gpu"
+    plan = plan_sweep([str(grid)], cache=tmp_path / "cache")
+    assert plan.profile == "quick" and plan.seeds == (3,)
+    assert sorted(r.sources[0] for r in plan.runs) == ["inline-wide[lr=0.01]", "inline-wide[lr=0.02]", "tiny-b"]
+    assert all(r.spec.seed == 3 for r in plan.runs)
+    options = SlurmOptions().updated(plan.slurm_defaults, "sweep file")
+    assert options.partition == "gpu" and parse_time(options.time) == 120
+
+
+@pytest.mark.parametrize("text, message", [
+    ('experiments = ["tiny-a"]\nprofle = "quick"\n', "unknown key(s) profle"),
+    ('experiments = ["no-such-experiment"]\n', "unknown experiment 'no-such-experiment'"),
+    ('description = "nothing"\n', "names no runs"),
+    ('[[experiment]]\nname = "x"\nspec = { dataset = "gaussian_mixture", epochs = 0 }\n', "epochs"),
+])
+def test_bad_sweep_files_say_what_is_wrong(fixtures, tmp_path, text, message):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(text)
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        plan_sweep([str(grid)], cache=tmp_path / "cache")
+
+
+def test_nothing_named_is_an_error(fixtures, tmp_path):
+    code, _ = cli("sweep", "--cache", str(tmp_path))
+    assert code == 2
+
+
+# -- the local executor ------------------------------------------------------------------------------
+def test_local_sweep_trains_the_runs_and_reports_the_failure_with_its_log(local_sweep, monkeypatch):
+    monkeypatch.setenv("FGCORE_FIXTURES", str(local_sweep["fixtures"]))
+    out, cache = local_sweep["out"], local_sweep["cache"]
+    assert local_sweep["code"] == 1, out  # exit code = number of failed runs
+    assert "3 distinct run(s) (1 requested more than once)" in out
+    assert out.count(" finished  ") == 2 and out.count(" started   ") == 3
+    failed = [line for line in out.splitlines() if " FAILED " in line]
+    assert len(failed) == 1 and "fgcore_no_such_module" in failed[0]
+    log = Path(failed[0].rsplit("log: ", 1)[1])
+    assert log.is_file() and log.parent.parent == cache / "sweeps"
+    assert "cannot import module 'fgcore_no_such_module.nets'" in log.read_text()
+    assert "cannot import module" in out  # the reason is on the terminal too, not only in the log
+    plan = plan_sweep(["tiny-a", "tiny-b", "broken"], cache=cache, profile="paper")
+    complete = {r.sources[0].split("[")[0] for r in plan.complete}
+    assert len(plan.complete) == 2 and complete == {"tiny-a"} and [r.sources for r in plan.todo] == [("broken",)]
+    for run in plan.complete:  # a log per run, next to the others
+        assert "done in" in plan.log_path(run).read_text()
+
+
+def test_second_sweep_trains_nothing(local_sweep, monkeypatch):
+    monkeypatch.setenv("FGCORE_FIXTURES", str(local_sweep["fixtures"]))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the second sweep started a worker process")
+
+    monkeypatch.setattr(subprocess, "Popen", no_training)
+    code, out = cli("sweep", "tiny-a", "tiny-b", "--cache", str(local_sweep["cache"]), "--no-bar")
+    assert code == 0 and "2 already complete" in out and "nothing to do" in out
+
+
+def test_dry_run_lists_states_and_starts_nothing(local_sweep, monkeypatch):
+    monkeypatch.setenv("FGCORE_FIXTURES", str(local_sweep["fixtures"]))
+    monkeypatch.setattr(subprocess, "Popen", lambda *a, **k: pytest.fail("a dry run started a process"))
+    code, out = cli("sweep", "tiny-a", "broken", "--cache", str(local_sweep["cache"]), "--dry-run",
+                    "--gpus", "none")
+    assert code == 0
+    states = {line.split()[1] for line in out.splitlines() if line.startswith("  ")}
+    assert states == {"complete", "partial"}  # broken started (its entry folder exists) but never finished
+    assert "would run 1 run(s) on 1 local worker(s): CPU" in out
+
+
+def test_exit_code_is_capped(tmp_path):
+    from fgcore.sweep.progress import RunOutcome
+
+    result = SweepResult(plan=None, executor="local")  # type: ignore[arg-type]
+    result.outcomes = [RunOutcome(run=None, ok=False, seconds=0, log=None) for _ in range(150)]  # type: ignore
+    assert result.exit_code == MAX_EXIT_CODE
+
+
+# -- submitit (the slurm code path, through submitit's local executor) -------------------------------
+def test_submitit_local_executor_runs_the_same_sweep(fixtures, tmp_path):
+    cache = tmp_path / "cache"
+    code, out = cli("sweep", "tiny-a", "--executor", "submitit-local", "--cache", str(cache), "--no-bar",
+                    "--time", "10")
+    assert code == 0, out
+    assert "submitit-local: submitted job(s)" in out and out.count(" finished  ") == 2
+    plan = plan_sweep(["tiny-a"], cache=cache, profile="paper")
+    assert len(plan.complete) == 2 and not plan.todo
+    for run in plan.runs:  # each run's job is recorded (a later sweep follows it instead of resubmitting)
+        record = json.loads((cache / "sweeps" / "jobs" / f"{run.key}.json").read_text())
+        assert record["cluster"] == "local" and record["job_id"]
+        assert list(Path(record["folder"]).glob(f"{record['job_id']}_0_log.out"))
+
+
+def test_slurm_folders_must_be_shared_existing_and_writable(tmp_path):
+    with pytest.raises(ValueError, match="local to each node"):
+        check_shared_dirs({"the cache root": tmp_path}, temp=(tmp_path.parent,))
+    with pytest.raises(ValueError, match="does not exist; create it with `mkdir -p"):
+        check_shared_dirs({"the cache root": tmp_path / "missing"}, temp=())
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is not a folder"):
+        check_shared_dirs({"the cache root": tmp_path / "file"}, temp=())
+    check_shared_dirs({"the cache root": tmp_path, "job folder": tmp_path / "jobs"}, create=("job folder",), temp=())
+    assert (tmp_path / "jobs").is_dir()
+
+
+def test_slurm_executor_refuses_without_sbatch_or_with_a_tmp_cache(fixtures, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    code, _ = cli("sweep", "tiny-a", "--executor", "slurm", "--cache", str(tmp_path), "--no-bar")
+    assert code == 2 and "sbatch is not on PATH" in capsys.readouterr().err  # nothing submitted
+    dry_run = ("sweep", "tiny-a", "--executor", "slurm", "--cache", str(tmp_path), "--dry-run",
+               "--partition", "gpu", "--sbatch", "account=abc", "--time", "1-00:00:00")
+    code, _ = cli(*dry_run)
+    assert code == 2 and "local to each node" in capsys.readouterr().err  # tmp_path is under /tmp
+    monkeypatch.setattr("fgcore.sweep.slurm.temp_roots", lambda: ())  # as if tmp_path were shared
+    code, out = cli(*dry_run)
+    assert code == 0 and "partition gpu" in out and "account=abc" in out and "(1440 min)" in out
+
+
+def test_slurm_option_parsing():
+    assert parse_time("12:00:00") == 720 and parse_time("1-02:30") == 1590 and parse_time(90) == 90
+    assert parse_time("30:30") == 31
+    assert parse_sbatch(["--account=abc", "qos=high", "--exclusive"]) == {"account": "abc", "qos": "high",
+                                                                          "exclusive": True}
+    with pytest.raises(ValueError, match="SLURM time"):
+        parse_time("12h")
+    with pytest.raises(ValueError, match="memory size"):
+        SlurmOptions(mem="lots")
+    with pytest.raises(ValueError, match="unknown slurm option"):
+        SlurmOptions().updated({"partion": "gpu"}, "sweep file")
+
+
+# -- GPUs ---------------------------------------------------------------------------------------------
+def test_visible_gpus_follow_cuda_visible_devices():
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": "2,3"}) == ["2", "3"]
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": ""}) == []
+    assert visible_gpus({"CUDA_VISIBLE_DEVICES": "1,-1,2"}) == ["1"]  # CUDA stops at an invalid id
+
+
+def test_xdist_workers_each_see_one_gpu():
+    seen = []
+    for worker in ("gw0", "gw1", "gw2"):
+        env = {"PYTEST_XDIST_WORKER": worker, "CUDA_VISIBLE_DEVICES": "4,5"}
+        assert pin_xdist_worker_to_gpu(env) == env["CUDA_VISIBLE_DEVICES"]
+        seen.append(env["CUDA_VISIBLE_DEVICES"])
+    assert seen == ["4", "5", "4"]  # round-robin when there are more workers than GPUs
+    env = {"CUDA_VISIBLE_DEVICES": "4,5"}
+    assert pin_xdist_worker_to_gpu(env) is None and env["CUDA_VISIBLE_DEVICES"] == "4,5"  # not a worker
+    assert pin_xdist_worker_to_gpu({"PYTEST_XDIST_WORKER": "gw1", "CUDA_VISIBLE_DEVICES": ""}) is None
+
+
+# -- the claims side ------------------------------------------------------------------------------
+def test_sweep_command_parses_and_names_profile_seed_and_cache():
+    command = sweep_command("cifar10-coarse5", profile="quick", seed=2, cache="/shared/my cache")
+    assert command == "fgcore sweep cifar10-coarse5 --profile quick --seed 2 --cache '/shared/my cache'"
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    assert (args.targets, args.profile, args.seed, args.cache) == (["cifar10-coarse5"], "quick", 2, "/shared/my cache")
+    # the top-level `fgcore --cache DIR sweep` spelling keeps its value too
+    assert build_parser().parse_args(["--cache", "/c", "sweep", "x"]).cache == "/c"
+
+
+CLAIM_TEST = """
+import pytest
+
+@pytest.mark.claim("nc1-collapse", applies_to="sweeptest")
+def test_claim(claim, experiment):
+    # type(claim).runs: ClaimRecord's `runs` attribute shadows Claim.runs (reported; see the plugin)
+    run = type(claim).runs(claim)[0][1]
+    claim.check("final train accuracy", run.record("last")["train_acc"], ">=", 0.0, why="any finished run")
+    claim.control("impossible", -1.0, ">=", 0.0, description="a value that cannot pass")
+"""
+
+
+def test_claims_read_the_cache_a_sweep_filled_and_name_the_sweep_for_a_missing_run(local_sweep, pytester,
+                                                                                   monkeypatch):
+    monkeypatch.setenv("FGCORE_FIXTURES", str(local_sweep["fixtures"]))
+    pytester.makepyfile(test_claims=CLAIM_TEST)
+    result = pytester.runpytest_inprocess("-p", "fgcore.pytest_plugin", "-p", "no:cacheprovider",
+                                          "--fg-train", "never", "--fg-cache", str(local_sweep["cache"]))
+    result.assert_outcomes(passed=2, failed=1)  # tiny-a, tiny-b from the cache; broken is missing
+    text = result.stdout.str()
+    assert "test_claim[broken]" in text and "--fg-train=never" in text
+    assert "produce it with: fgcore sweep broken --profile paper" in text
