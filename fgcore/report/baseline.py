@@ -1,0 +1,69 @@
+"""Committed baselines for CI (reports/baseline/fast.json, slow.json): a compact form of a claims payload.
+
+A baseline keeps, per record, only what `fgcore compare` looks at: id, experiment, tier, verdict,
+value (rounded to 6 significant digits: far below any claim's tolerance, and stable in git diffs),
+tolerance and the control's verdict. One record per line, sorted by (id, experiment), so a change of
+one claim is a one-line diff. It keeps the payload's "claims" list shape, so `fgcore compare` and
+`load_payload` read baselines and full payloads alike.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ._io import atomic_write_text
+from .payload import load_payload, number, verdict
+
+FORMAT = "fgcore-claims-baseline/1"
+FIELDS = ("id", "experiment", "tier", "verdict", "value", "tolerance", "control_verdict")
+
+
+def control_verdict(record: dict[str, Any]) -> str | None:
+    """The control's verdict of a full record ({"control": {"verdict": ...}}) or a compact one."""
+    if "control_verdict" in record:
+        return record["control_verdict"]
+    control = record.get("control")
+    return control.get("verdict") if isinstance(control, dict) else None
+
+
+def _rounded(value: Any) -> float | str | None:
+    x = number(value)
+    if x is None:
+        return None
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)   # JSON has no nan/inf; records store them as strings too
+    return float(f"{x:.6g}")
+
+
+def compact_record(record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record["id"], "experiment": record.get("experiment"), "tier": record.get("tier"),
+            "verdict": verdict(record), "value": _rounded(record.get("value")),
+            "tolerance": number(record.get("tolerance")), "control_verdict": control_verdict(record)}
+
+
+def from_payload(payload: dict[str, Any] | str | Path) -> dict[str, Any]:
+    """The compact baseline of a claims payload (or of a baseline: compacting twice changes nothing)."""
+    payload = load_payload(payload)
+    records = sorted((compact_record(r) for r in payload["claims"]),
+                     key=lambda r: (r["id"], r["experiment"] or "", r["tier"] or ""))
+    source = payload.get("source") if payload.get("format") == FORMAT else None
+    if source is None:
+        source = {"created": payload.get("created"), "markexpr": payload.get("markexpr"),
+                  "profile": (payload.get("options") or {}).get("profile")}
+    return {"format": FORMAT, "source": source, "claims": records}
+
+
+def dumps(baseline: dict[str, Any]) -> str:
+    """JSON text with one record per line (readable diffs), fields in a fixed order."""
+    head = {k: v for k, v in baseline.items() if k != "claims"}
+    lines = [json.dumps({field: record.get(field) for field in FIELDS}) for record in baseline["claims"]]
+    body = ",\n  ".join(lines)
+    head_text = ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in head.items())
+    return "{\n" + head_text + ',\n"claims": [\n  ' + body + ("\n]" if lines else "]") + "\n}\n"
+
+
+def write(path: str | Path, payload: dict[str, Any] | str | Path) -> Path:
+    """Write the baseline of `payload` to `path` atomically (a reader never sees half a file)."""
+    return atomic_write_text(Path(path), dumps(from_payload(payload)))

@@ -1,0 +1,174 @@
+"""`fgcore compare BASELINE CURRENT`: did a change flip a claim or move its number beyond its tolerance?
+
+Records are keyed by (claim id, experiment). For each key:
+- in both, both measured: FLIPPED when the verdict changed; CONTROL when the negative control's verdict
+  changed (a control that starts passing means the check can no longer fail); DRIFT when the primary
+  value moved by more than the claim's tolerance (the record's "tolerance", else the baseline's, else
+  fgcore.catalog; an id outside the catalog without one gets 0: any change is reported). All fail.
+- skipped or not run on either side: "skipped", reported and not compared (a tier without its data or
+  device must not fail CI; the skip reason is in the report).
+- only in the baseline: REMOVED, which fails: a claim that silently stops running is a regression of
+  coverage, and accepting it should be a deliberate `--update`.
+- only in the current run: "new", reported, does not fail: adding a claim or an experiment is progress;
+  `--update` records it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..catalog import CLAIMS
+from .baseline import control_verdict
+from .payload import NOT_COMPARED, load_payload, number, record_key, verdict
+
+FAILING = ("FLIPPED", "CONTROL", "DRIFT", "REMOVED")
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    experiment: str | None
+    status: str                    # ok, new, skipped, or one of FAILING
+    baseline_verdict: str | None
+    baseline_value: float | None
+    current_verdict: str | None
+    current_value: float | None
+    delta: float | None
+    tolerance: float | None
+    reason: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILING
+
+
+@dataclass
+class CompareResult:
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(row.failed for row in self.rows)
+
+    def count(self, status: str) -> int:
+        return sum(row.status == status for row in self.rows)
+
+
+def _index(payload: dict[str, Any], side: str) -> dict[tuple[str, str | None], dict[str, Any]]:
+    out: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for record in payload["claims"]:
+        key = record_key(record)
+        if key in out:
+            raise ValueError(
+                f"the {side} has two records for claim {key[0]!r} on experiment {key[1]!r} "
+                f"({out[key].get('test')} and {record.get('test')}); compare keys records on (id, experiment), "
+                f"so give the tests distinct experiments")
+        out[key] = record
+    return out
+
+
+def _tolerance(claim_id: str, current: dict | None, baseline: dict | None) -> float:
+    for record in (current, baseline):
+        value = number((record or {}).get("tolerance"))
+        if value is not None:
+            return value
+    return CLAIMS[claim_id].tolerance if claim_id in CLAIMS else 0.0
+
+
+def _same_number(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b
+
+
+def _compare_pair(key: tuple[str, str | None], base: dict, cur: dict) -> Row:
+    claim_id, experiment = key
+    bv, cv = verdict(base), verdict(cur)
+    bx, cx = number(base.get("value")), number(cur.get("value"))
+    tolerance = _tolerance(claim_id, cur, base)
+    delta = cx - bx if bx is not None and cx is not None else None
+    common = dict(id=claim_id, experiment=experiment, baseline_verdict=bv, baseline_value=bx, current_verdict=cv,
+                  current_value=cx, delta=delta, tolerance=tolerance)
+    if bv in NOT_COMPARED or cv in NOT_COMPARED:
+        sides = [f"{v} in the {side}" for v, side in ((bv, "baseline"), (cv, "current run")) if v in NOT_COMPARED]
+        return Row(status="skipped", reason=" and ".join(sides) + ": not compared", **common)
+    problems = []
+    status = "ok"
+    if bv != cv:
+        status = "FLIPPED"
+        problems.append(f"verdict {bv} -> {cv}")
+    bc, cc = control_verdict(base), control_verdict(cur)
+    if bc is not None and bc != cc:
+        status = "CONTROL" if status == "ok" else status
+        problems.append(f"control {bc} -> {cc or 'not recorded'}")
+    if not _same_number(bx, cx):
+        if delta is None or math.isnan(delta):
+            problems.append(f"value {bx} -> {cx}")
+            status = "DRIFT" if status == "ok" else status
+        elif abs(delta) > tolerance:
+            problems.append(f"value moved by {delta:+.4g}, beyond the claim's tolerance {tolerance:g}")
+            status = "DRIFT" if status == "ok" else status
+    return Row(status=status, reason="; ".join(problems), **common)
+
+
+def compare(baseline: dict[str, Any] | str | Path, current: dict[str, Any] | str | Path) -> CompareResult:
+    """Compare two claims payloads (or baselines); see the module docstring for the rules."""
+    base_index = _index(load_payload(baseline), "baseline")
+    cur_index = _index(load_payload(current), "current run")
+    result = CompareResult()
+    for key in sorted(set(base_index) | set(cur_index), key=lambda k: (k[0], k[1] or "")):
+        base, cur = base_index.get(key), cur_index.get(key)
+        if base is not None and cur is not None:
+            result.rows.append(_compare_pair(key, base, cur))
+            continue
+        record = cur if cur is not None else base
+        assert record is not None
+        value = number(record.get("value"))
+        common = dict(id=key[0], experiment=key[1], delta=None, tolerance=_tolerance(key[0], cur, base))
+        if cur is None:
+            result.rows.append(Row(status="REMOVED", baseline_verdict=verdict(base), baseline_value=value,
+                                   current_verdict=None, current_value=None,
+                                   reason="in the baseline but not in the current run", **common))
+        else:
+            result.rows.append(Row(status="new", baseline_verdict=None, baseline_value=None,
+                                   current_verdict=verdict(cur), current_value=value,
+                                   reason="not in the baseline (record it with --update)", **common))
+    return result
+
+
+# -- printing --------------------------------------------------------------------------------------
+def _side(verdict_: str | None, value: float | None) -> str:
+    if verdict_ is None:
+        return "—"
+    return verdict_ if value is None else f"{verdict_} {value:.4g}"
+
+
+def format_table(result: CompareResult) -> str:
+    """A plain-text table (one row per (id, experiment)), the failures explained, and a summary line."""
+    header = ("claim", "experiment", "baseline", "current", "delta", "tolerance", "status")
+    rows = [(r.id, r.experiment or "—", _side(r.baseline_verdict, r.baseline_value),
+             _side(r.current_verdict, r.current_value), "—" if r.delta is None else f"{r.delta:+.3g}",
+             "—" if r.tolerance is None else f"±{r.tolerance:g}", r.status) for r in result.rows]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *rows)]
+    right = {4, 5}   # numbers right-aligned
+
+    def line(cells) -> str:
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [line(header), line("-" * w for w in widths)] + [line(r) for r in rows]
+    explained = [r for r in result.rows if r.status not in ("ok",) and r.reason]
+    if explained:
+        out.append("")
+        out += [f"{r.status:8s} {r.id} [{r.experiment or '—'}]: {r.reason}" for r in explained]
+    compared = sum(r.status not in ("new", "REMOVED", "skipped") for r in result.rows)
+    summary = (f"{compared} compared: {result.count('ok')} ok, {result.count('FLIPPED')} flipped, "
+               f"{result.count('DRIFT')} drifted, {result.count('CONTROL')} control changed; "
+               f"{result.count('new')} new, {result.count('REMOVED')} removed, {result.count('skipped')} skipped")
+    out += ["", summary + (" -> REGRESSION" if result.failed else " -> no regression")]
+    return "\n".join(out)

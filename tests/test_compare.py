@@ -1,0 +1,171 @@
+"""`fgcore compare`: a flipped verdict, a drift beyond tolerance or a removed claim fails; the rest is reported."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fgcore.catalog import CLAIMS
+from fgcore.cli import main as fgcore_main
+from fgcore.report import baseline
+from fgcore.report.compare import compare, format_table
+
+SAMPLE = Path(__file__).parent / "data" / "claims_sample.json"
+PAYLOAD = json.loads(SAMPLE.read_text())
+KEY = ("nc1-collapse", "digits-coarse")   # holds, value 0.018, tolerance 0.05
+
+
+def payload() -> dict:
+    return copy.deepcopy(PAYLOAD)
+
+
+def record_of(p: dict, key=KEY) -> dict:
+    return next(r for r in p["claims"] if (r["id"], r["experiment"]) == key)
+
+
+def row_of(result, key=KEY):
+    return next(r for r in result.rows if (r.id, r.experiment) == key)
+
+
+def write(tmp_path: Path, name: str, p: dict) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(p))
+    return str(path)
+
+
+def test_identical_runs_compare_clean(tmp_path, capsys):
+    result = compare(PAYLOAD, PAYLOAD)
+    assert not result.failed
+    assert {r.status for r in result.rows} == {"ok", "skipped"}
+    assert fgcore_main(["compare", str(SAMPLE), str(SAMPLE)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["claim", "experiment", "baseline", "current", "delta", "tolerance", "status"]
+    assert "-> no regression" in out
+
+
+def test_a_flipped_verdict_fails(tmp_path, capsys):
+    current = payload()
+    record_of(current)["verdict"] = "fails"
+    result = compare(PAYLOAD, current)
+    assert result.failed and row_of(result).status == "FLIPPED"
+    assert fgcore_main(["compare", str(SAMPLE), write(tmp_path, "cur.json", current)]) == 1
+    out = capsys.readouterr().out
+    assert "FLIPPED" in out and "verdict holds -> fails" in out and "-> REGRESSION" in out
+
+
+@pytest.mark.parametrize("factor, fails", [(2.0, True), (-2.0, True), (0.5, False), (-0.9, False)])
+def test_drift_fails_only_beyond_the_claims_tolerance(tmp_path, factor, fails):
+    current = payload()
+    rec = record_of(current)
+    rec["value"] = rec["value"] + factor * rec["tolerance"]
+    result = compare(PAYLOAD, current)
+    assert row_of(result).status == ("DRIFT" if fails else "ok")
+    assert fgcore_main(["compare", str(SAMPLE), write(tmp_path, "cur.json", current)]) == (1 if fails else 0)
+
+
+def test_tolerance_falls_back_to_the_catalog():
+    base, current = payload(), payload()
+    for p in (base, current):
+        del record_of(p)["tolerance"]
+    catalog_tolerance = CLAIMS[KEY[0]].tolerance
+    record_of(current)["value"] += 1.5 * catalog_tolerance
+    row = row_of(compare(base, current))
+    assert row.tolerance == catalog_tolerance and row.status == "DRIFT"
+
+
+@given(factor=st.floats(-3, 3).filter(lambda f: abs(abs(f) - 1) > 1e-6))
+@settings(max_examples=40, deadline=None)
+def test_drift_rule_is_the_absolute_tolerance(factor):
+    current = payload()
+    rec = record_of(current)
+    rec["value"] = record_of(PAYLOAD)["value"] + factor * rec["tolerance"]
+    assert compare(PAYLOAD, current).failed == (abs(factor) > 1)
+
+
+def test_a_control_that_starts_passing_fails():
+    current = payload()
+    record_of(current)["control"]["verdict"] = "passes (defect)"
+    row = row_of(compare(PAYLOAD, current))
+    assert row.status == "CONTROL" and "passes (defect)" in row.reason
+
+
+def test_removed_claim_fails_and_new_claim_is_only_reported(tmp_path):
+    removed = payload()
+    removed["claims"] = [r for r in removed["claims"] if (r["id"], r["experiment"]) != KEY]
+    result = compare(PAYLOAD, removed)
+    assert result.failed and row_of(result).status == "REMOVED"
+
+    added = payload()
+    extra = copy.deepcopy(record_of(added))
+    extra["experiment"] = "my-new-model"
+    added["claims"].append(extra)
+    result = compare(PAYLOAD, added)
+    assert not result.failed and row_of(result, ("nc1-collapse", "my-new-model")).status == "new"
+    assert "new" in format_table(result)
+
+
+def test_skipped_records_are_reported_not_compared():
+    current = payload()
+    rec = record_of(current)
+    rec.update(verdict="skipped", value=None, message="no CUDA device")
+    result = compare(PAYLOAD, current)   # holds -> skipped: reported, not a regression
+    assert not result.failed and row_of(result).status == "skipped"
+    assert "skipped in the current run" in row_of(result).reason
+    # and the other way round: a claim skipped in the baseline that now runs
+    skipped_in_base = ("densenet", "cifar10-densenet")
+    now_runs = payload()
+    record_of(now_runs, skipped_in_base).update(verdict="fails", value=3.0)
+    assert row_of(compare(PAYLOAD, now_runs), skipped_in_base).status == "skipped"
+
+
+def test_non_finite_values():
+    base, current = payload(), payload()
+    record_of(base)["value"] = record_of(current)["value"] = "nan"
+    assert row_of(compare(base, current)).status == "ok"
+    record_of(current)["value"] = 0.02
+    assert row_of(compare(base, current)).status == "DRIFT"
+
+
+def test_two_records_with_one_key_are_an_error():
+    current = payload()
+    current["claims"].append(copy.deepcopy(record_of(current)))
+    with pytest.raises(ValueError, match="two records for claim 'nc1-collapse'"):
+        compare(PAYLOAD, current)
+
+
+def test_baseline_is_compact_one_record_per_line_and_compares_like_the_payload(tmp_path):
+    path = baseline.write(tmp_path / "fast.json", PAYLOAD)
+    text = path.read_text()
+    data = json.loads(text)
+    assert data["format"] == baseline.FORMAT
+    assert len(data["claims"]) == len(PAYLOAD["claims"])
+    assert all(tuple(r) == baseline.FIELDS for r in data["claims"])
+    record_lines = [line for line in text.splitlines() if line.lstrip().startswith('{"id"')]
+    assert len(record_lines) == len(PAYLOAD["claims"])
+    assert not compare(path, PAYLOAD).failed
+    assert baseline.dumps(baseline.from_payload(path)) == text   # compacting a baseline changes nothing
+    current = payload()
+    record_of(current)["verdict"] = "fails"
+    assert compare(path, current).failed
+
+
+def test_update_rewrites_the_baseline_on_purpose(tmp_path, capsys):
+    base_path = tmp_path / "baseline" / "fast.json"
+    current = payload()
+    record_of(current)["verdict"] = "fails"
+    cur_path = write(tmp_path, "cur.json", current)
+    # no baseline yet: compare says how to make one; --update makes it
+    assert fgcore_main(["compare", str(base_path), cur_path]) == 2
+    assert "--update" in capsys.readouterr().err
+    assert fgcore_main(["compare", str(base_path), str(SAMPLE), "--update"]) == 0
+    assert fgcore_main(["compare", str(base_path), cur_path]) == 1
+    assert fgcore_main(["compare", str(base_path), cur_path, "--update"]) == 0   # accepted on purpose
+    assert fgcore_main(["compare", str(base_path), cur_path]) == 0
+    stored = json.loads(base_path.read_text())
+    assert next(r for r in stored["claims"] if (r["id"], r["experiment"]) == KEY)["verdict"] == "fails"
+    assert sorted(p.name for p in base_path.parent.iterdir()) == ["fast.json"]   # no temporary file left
