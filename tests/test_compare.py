@@ -169,3 +169,17 @@ def test_update_rewrites_the_baseline_on_purpose(tmp_path, capsys):
     stored = json.loads(base_path.read_text())
     assert next(r for r in stored["claims"] if (r["id"], r["experiment"]) == KEY)["verdict"] == "fails"
     assert sorted(p.name for p in base_path.parent.iterdir()) == ["fast.json"]   # no temporary file left
+
+
+def test_tier_selection_compares_one_tier_of_a_full_run(tmp_path):
+    base_path = tmp_path / "fast.json"
+    assert fgcore_main(["compare", str(base_path), str(SAMPLE), "--tier", "fast", "--update"]) == 0
+    stored = json.loads(base_path.read_text())["claims"]
+    assert stored and {r["tier"] for r in stored} == {"fast"}
+    # the full run against the fast baseline: its slow and gpu records are not "new", they are not looked at
+    result = compare(base_path, PAYLOAD, tiers=["fast"])
+    assert not result.failed and {r.status for r in result.rows} == {"ok"}
+    # without the selection, a slow-only run would miss every fast claim
+    slow_only = payload()
+    slow_only["claims"] = [r for r in slow_only["claims"] if r["tier"] == "slow"]
+    assert compare(base_path, slow_only).count("REMOVED") == len(stored)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._io import atomic_write_text
-from .payload import load_payload, number, verdict
+from .payload import load_payload, number, select_tiers, verdict
 
 FORMAT = "fgcore-claims-baseline/1"
 FIELDS = ("id", "experiment", "tier", "verdict", "value", "tolerance", "control_verdict")
@@ -43,9 +43,12 @@ def compact_record(record: dict[str, Any]) -> dict[str, Any]:
             "tolerance": number(record.get("tolerance")), "control_verdict": control_verdict(record)}
 
 
-def from_payload(payload: dict[str, Any] | str | Path) -> dict[str, Any]:
-    """The compact baseline of a claims payload (or of a baseline: compacting twice changes nothing)."""
-    payload = load_payload(payload)
+def from_payload(payload: dict[str, Any] | str | Path, tiers: list[str] | None = None) -> dict[str, Any]:
+    """The compact baseline of a claims payload (or of a baseline: compacting twice changes nothing).
+
+    tiers: keep only records of these tiers (e.g. ["fast"] for reports/baseline/fast.json from a full run).
+    """
+    payload = select_tiers(load_payload(payload), tiers)
     records = sorted((compact_record(r) for r in payload["claims"]),
                      key=lambda r: (r["id"], r["experiment"] or "", r["tier"] or ""))
     source = payload.get("source") if payload.get("format") == FORMAT else None
@@ -64,6 +67,6 @@ def dumps(baseline: dict[str, Any]) -> str:
     return "{\n" + head_text + ',\n"claims": [\n  ' + body + ("\n]" if lines else "]") + "\n}\n"
 
 
-def write(path: str | Path, payload: dict[str, Any] | str | Path) -> Path:
+def write(path: str | Path, payload: dict[str, Any] | str | Path, tiers: list[str] | None = None) -> Path:
     """Write the baseline of `payload` to `path` atomically (a reader never sees half a file)."""
-    return atomic_write_text(Path(path), dumps(from_payload(payload)))
+    return atomic_write_text(Path(path), dumps(from_payload(payload, tiers)))

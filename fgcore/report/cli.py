@@ -27,13 +27,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if not args.update:
             raise FileNotFoundError(f"no baseline at {baseline_path}; create it on purpose with "
                                     f"`fgcore compare {args.baseline} {args.current} --update`")
-        written = baseline_io.write(baseline_path, args.current)
+        written = baseline_io.write(baseline_path, args.current, args.tier)
         print(f"no baseline yet: wrote {written} from {args.current}")
         return 0
-    result = compare(baseline_path, args.current)
+    result = compare(baseline_path, args.current, tiers=args.tier)
     print(format_table(result))
     if args.update:
-        written = baseline_io.write(baseline_path, args.current)
+        written = baseline_io.write(baseline_path, args.current, args.tier)
         print(f"baseline updated on request (--update): {written}")
         return 0
     return 1 if result.failed else 0
@@ -54,6 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "claim's tolerance, or a baseline claim is missing; new and skipped claims are reported.")
     p.add_argument("baseline", help="baseline (reports/baseline/fast.json) or an earlier claims JSON")
     p.add_argument("current", help="claims JSON of the run to check (or a report directory)")
+    p.add_argument("--tier", action="append", choices=("fast", "slow", "gpu"), default=None,
+                   help="compare (and --update) only records of this tier; repeat for several (default: all)")
     p.add_argument("--update", action="store_true",
                    help="rewrite BASELINE from CURRENT (on purpose: after a deliberate change of results)")
     p.set_defaults(func=_cmd_compare)

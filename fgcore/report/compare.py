@@ -22,7 +22,7 @@ from typing import Any
 
 from ..catalog import CLAIMS
 from .baseline import control_verdict
-from .payload import NOT_COMPARED, load_payload, number, record_key, verdict
+from .payload import NOT_COMPARED, load_payload, number, record_key, select_tiers, verdict
 
 FAILING = ("FLIPPED", "CONTROL", "DRIFT", "REMOVED")
 
@@ -116,10 +116,15 @@ def _compare_pair(key: tuple[str, str | None], base: dict, cur: dict) -> Row:
     return Row(status=status, reason="; ".join(problems), **common)
 
 
-def compare(baseline: dict[str, Any] | str | Path, current: dict[str, Any] | str | Path) -> CompareResult:
-    """Compare two claims payloads (or baselines); see the module docstring for the rules."""
-    base_index = _index(load_payload(baseline), "baseline")
-    cur_index = _index(load_payload(current), "current run")
+def compare(baseline: dict[str, Any] | str | Path, current: dict[str, Any] | str | Path, *,
+            tiers: list[str] | None = None) -> CompareResult:
+    """Compare two claims payloads (or baselines); see the module docstring for the rules.
+
+    tiers: compare only records of these tiers on both sides (e.g. the fast records of a full run
+    against reports/baseline/fast.json); None compares everything.
+    """
+    base_index = _index(select_tiers(load_payload(baseline), tiers), "baseline")
+    cur_index = _index(select_tiers(load_payload(current), tiers), "current run")
     result = CompareResult()
     for key in sorted(set(base_index) | set(cur_index), key=lambda k: (k[0], k[1] or "")):
         base, cur = base_index.get(key), cur_index.get(key)

@@ -146,6 +146,13 @@ def _contiguous(groups: np.ndarray) -> bool:
     return True
 
 
+def _epoch_key(epoch: Any) -> str:
+    """Epochs as text keys, so 20 and 20.0 (JSON written by different code) name the same snapshot."""
+    if isinstance(epoch, float) and epoch.is_integer():
+        epoch = int(epoch)
+    return str(epoch)
+
+
 def _normalised(D: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     """D divided by its mean over pairs in different superclasses (the paper's Fig. 4 normalisation).
 
@@ -191,7 +198,7 @@ def distance_heatmaps(data: dict) -> Figure:
         groups = np.array([str(g) for g in data["superclass_of"]])
         if len(groups) != n:
             raise ValueError(f"{kind}: superclass_of has {len(groups)} entries for {n} classes")
-    lines = {str(line.get("epoch")): line for line in data.get("lines") or [] if isinstance(line, dict)}
+    lines = {_epoch_key(line.get("epoch")): line for line in data.get("lines") or [] if isinstance(line, dict)}
 
     normed = [(epoch, _normalised(D, groups)) for epoch, D in mats]
     finite = np.concatenate([N[np.isfinite(N)] for _, N in normed])
@@ -217,7 +224,7 @@ def distance_heatmaps(data: dict) -> Figure:
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(True)
-        line = lines.get(str(epoch))
+        line = lines.get(_epoch_key(epoch))
         title = f"epoch {epoch}" if epoch is not None else f"snapshot {i + 1}"
         if line and line.get("diagonal") is not None and line.get("same_superclass") is not None:
             title += f"\ndiag {_fmt(float(line['diagonal']))} · same-sc {_fmt(float(line['same_superclass']))}"
@@ -244,8 +251,8 @@ def distance_heatmaps(data: dict) -> Figure:
 
     if with_lines:
         ax = fig.add_subplot(grid[rows, :cols])
-        ordered = [lines[str(epoch)] for epoch, _ in normed if str(epoch) in lines]
-        xs = [str(line.get("epoch")) for line in ordered]
+        ordered = [lines[_epoch_key(epoch)] for epoch, _ in normed if _epoch_key(epoch) in lines]
+        xs = [_epoch_key(line.get("epoch")) for line in ordered]
 
         def darkness(line: dict, which: str) -> float:
             value = line.get(f"darkness_{which}")

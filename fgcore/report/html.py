@@ -16,6 +16,7 @@ import html
 import json
 import math
 import re
+import statistics
 import struct
 from collections import defaultdict
 from typing import Any
@@ -175,8 +176,7 @@ def strip_svg(check: dict, width: int = 150, height: int = 22) -> str:
     threshold = number(check.get("threshold"))
     if not values or not is_finite(threshold):
         return ""
-    median = sorted(values)[len(values) // 2] if len(values) % 2 else \
-        sum(sorted(values)[len(values) // 2 - 1:len(values) // 2 + 1]) / 2
+    median = statistics.median(values)
     lo, hi = min(values + [threshold]), max(values + [threshold])
     pad = (hi - lo) * 0.15 or (abs(hi) * 0.15 or 1.0)
     lo, hi = lo - pad, hi + pad
@@ -215,8 +215,6 @@ class FigureCache:
         if key not in self._done:
             try:
                 self._done[key] = figures.render(kind, data, dpi=self.dpi)
-            except KeyError:
-                raise
             except Exception as exc:  # a broken figure must not take the whole report down
                 self._done[key] = exc
         result = self._done[key]
@@ -256,11 +254,11 @@ def figure_html(entry: Any, cache: FigureCache, label: str) -> str:
         return f'<div class="figure-error"><p>A figure entry that is not an object:</p>{data_table(entry)}</div>'
     kind = str(entry.get("kind"))
     data = entry.get("data")
-    try:
-        png = cache.png(kind, data)
-    except KeyError:
+    if kind not in figures.KINDS:
         return (f'<figure><figcaption>No drawing for figure kind <code>{esc(kind)}</code>; '
                 f'its data:</figcaption>{data_table(data)}</figure>')
+    try:
+        png = cache.png(kind, data)
     except Exception as exc:
         return (f'<div class="figure-error"><p>The <code>{esc(kind)}</code> figure could not be drawn: '
                 f'{esc(type(exc).__name__)}: {esc(exc)}</p>{data_table(data)}</div>')

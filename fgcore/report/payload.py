@@ -97,3 +97,11 @@ def uses_jpeg_cifar(payload: dict[str, Any]) -> bool:
 
 def is_finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
+
+
+def select_tiers(payload: dict[str, Any], tiers: Iterable[str] | None) -> dict[str, Any]:
+    """The payload with only the records of these tiers (None: all), e.g. the fast records of a full run."""
+    if not tiers:
+        return payload
+    wanted = set(tiers)
+    return {**payload, "claims": [r for r in payload["claims"] if r.get("tier") in wanted]}
