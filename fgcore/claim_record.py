@@ -85,7 +85,7 @@ class ClaimRecord:
         self.control_checks: dict[str, Check] = {}
         self.control_description = ""
         self.experiments: list[str] = [experiment] if experiment else []
-        self.runs: dict[str, str] = {}   # run key -> short description
+        self.run_keys: dict[str, str] = {}   # run key -> short description
         self.figures: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.data_sources: set[str] = set()
@@ -120,7 +120,7 @@ class ClaimRecord:
 
     def use_run(self, run: Any, experiment: str | None = None) -> Any:
         """Note that a Run was used (its cache key goes to the report) and return it."""
-        self.runs[run.key] = f"{experiment or self.experiment}: {run.spec.short}"
+        self.run_keys[run.key] = f"{experiment or self.experiment}: {run.spec.short}"
         if experiment and experiment not in self.experiments:
             self.experiments.append(experiment)
         source = run.meta.get("data_source")
@@ -188,7 +188,7 @@ class ClaimRecord:
                         "checks": [c.to_dict() for c in self.control_checks.values()],
                         "verdict": (None if self.control_holds is None else
                                     "passes (defect)" if self.control_holds else "fails as expected")},
-            "runs": self.runs, "data_sources": sorted(self.data_sources), "figures": self.figures,
+            "runs": self.run_keys, "data_sources": sorted(self.data_sources), "figures": self.figures,
             "notes": self.notes, "seconds": time.perf_counter() - self.started,
             "outcome": self.outcome, "message": self.message,
         })

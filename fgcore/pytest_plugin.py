@@ -63,7 +63,10 @@ def pytest_configure(config: pytest.Config) -> None:
         import torch
 
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
-    config._fg_records = []  # type: ignore[attr-defined]
+    if config.pluginmanager.hasplugin("html"):  # measured / threshold columns in pytest-html's table
+        from .report import pytest_html_columns
+
+        config.pluginmanager.register(pytest_html_columns, "fgcore-html-columns")
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:
@@ -207,8 +210,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     elif not report.passed:
         record.message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:4000]
     report.user_properties.append((_RECORD_KEY, json.dumps(record.to_dict())))
-    # pytest-html: the claim's measured value and threshold as extra columns
-    report.fg_value = record.to_dict()["value"]
     return report
 
 

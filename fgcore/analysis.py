@@ -1,0 +1,150 @@
+"""What each claim measures, computed from a Run (claims/ only compares these numbers with thresholds).
+
+Every function takes a fgcore.train.Run and returns plain numbers or small dicts, so the claim tests,
+the report and a researcher in a notebook compute the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import clp as fgclp
+from . import metrics
+
+TERMINAL_ACCURACY = 0.995   # "terminal phase": >= 99.5% training accuracy on the training labels
+
+
+def collapse_curve(run) -> dict[str, Any]:
+    """NC1, NC2 and training accuracy at every statistics epoch (Fig. 3), and where the terminal
+    phase began (first epoch with training accuracy >= TERMINAL_ACCURACY; None if never)."""
+    records = [r for r in run.history if "nc1" in r]
+    curve = {"epochs": [r["epoch"] for r in records], "nc1": [r["nc1"] for r in records],
+             "nc2": [r["nc2"] for r in records], "train_acc": [r["train_acc"] for r in records]}
+    curve["terminal_epoch"] = next((e for e, a in zip(curve["epochs"], curve["train_acc"])
+                                    if a >= TERMINAL_ACCURACY), None)
+    return curve
+
+
+def lines(run, epoch: int | str = "last") -> metrics.StructureLines:
+    """The three lines of Fig. 4-5 from the original-class distance matrix at `epoch`."""
+    if run.superclass_of is None:
+        raise ValueError(f"{run}: its labeling {run.spec.labeling!r} does not merge classes, so there are "
+                         f"no superclass lines")
+    return metrics.structure_lines(run.distance_matrix(epoch, "original"), run.superclass_of)
+
+
+def lines_history(run, epochs: list[int] | None = None) -> list[tuple[int, metrics.StructureLines]]:
+    """(epoch, lines) at the snapshot epochs (or the given ones): the history `emergence` reads."""
+    epochs = list(run.snapshot_epochs if epochs is None else epochs)
+    return [(e, lines(run, e)) for e in epochs]
+
+
+def superclass_to_diagonal(run, epoch: int | str = "last") -> float:
+    """Mean same-superclass (off-diagonal) D over mean diagonal D of the original classes (Fig. 5d):
+    1 means the two kinds of line are equally dark (full collapse onto the superclass), larger means the
+    original classes stay apart inside their superclass."""
+    D = run.distance_matrix(epoch, "original")
+    sup = run.superclass_of
+    same = (sup[:, None] == sup[None, :]) & ~np.eye(len(sup), dtype=bool)
+    if not same.any():
+        raise ValueError(f"{run}: no superclass holds two original classes")
+    return float(D[same].mean() / np.diag(D).mean())
+
+
+def heatmap_epochs(run, count: int = 4) -> list[int]:
+    """Snapshot epochs closest to the paper's heatmaps (epochs 20, 120, 240, 350 of 350), rescaled."""
+    epochs, last = list(run.snapshot_epochs), run.snapshot_epochs[-1]
+    wanted = [round(f * last) for f in (20 / 350, 120 / 350, 240 / 350, 1.0)][:count]
+    chosen = []
+    for target in wanted:
+        best = min((e for e in epochs if e > 0), key=lambda e: abs(e - target))
+        if best not in chosen:
+            chosen.append(best)
+    return chosen
+
+
+def heatmap_figure(run, kind: str = "original", epochs: list[int] | None = None) -> dict[str, Any]:
+    """Data of a "distance_heatmaps" figure (report): D at four snapshots with the lines."""
+    epochs = heatmap_epochs(run) if epochs is None else epochs
+    names = run.class_names if kind == "original" else fine_label_names(run)
+    superclass_of = run.superclass_of if kind == "original" else np.arange(run.n_train_classes) % run.n_classes
+    data: dict[str, Any] = {"class_names": names, "superclass_of": superclass_of,
+                            "snapshots": [{"epoch": e, "D": run.distance_matrix(e, kind)} for e in epochs]}
+    if kind == "original" and run.superclass_of is not None:
+        data["lines"] = [{"epoch": e, **_lines_dict(lines(run, e))} for e in epochs]
+    return data
+
+
+def _lines_dict(line: metrics.StructureLines) -> dict[str, float]:
+    return {"diagonal": line.diagonal, "same_superclass": line.same_superclass,
+            "darkness_diagonal": line.darkness_diagonal,
+            "darkness_same_superclass": line.darkness_same_superclass}
+
+
+def fine_label_names(run) -> list[str]:
+    return [f"{name}/{half}" for half in ("a", "b") for name in run.class_names]
+
+
+def fine_label_distances(run, epoch: int | str) -> dict[str, float]:
+    """Sec. 6 on a run trained with fine labels f = y + C * beta (2C labels, f mod C = original class).
+
+    halves:    mean D between the two fine halves of an original class (D_{c, c+C})
+    within:    mean D within a fine class (D_ff)
+    different: mean D between fine labels of different original classes
+    """
+    if run.spec.labeling != "fine":
+        raise ValueError(f"{run}: fine_label_distances needs a run trained with labeling 'fine'")
+    D = run.distance_matrix(epoch, "train")
+    C = run.n_classes
+    original = np.arange(2 * C) % C
+    different = original[:, None] != original[None, :]
+    return {"halves": float(np.mean([D[c, c + C] for c in range(C)])),
+            "within": float(np.mean(np.diag(D))),
+            "different": float(D[different].mean())}
+
+
+def clp(run, epoch: int | str = "last", **options: Any):
+    """Cluster-and-Linear-Probe (Sec. 4.3) on the run's features; options go to fgcore.clp."""
+    if run.superclass_of is None:
+        raise ValueError(f"{run}: CLP needs a run trained on merged (coarse) labels")
+    return fgclp.cluster_and_probe(
+        run.features(epoch, "train"), run.labels("train", "train"),
+        run.features(epoch, "test"), run.labels("test", "original"),
+        y_tr=run.labels("train", "original"), **options)
+
+
+def lpo(run, epoch: int | str = "last", **options: Any):
+    """Linear probe on the original labels (LPO of Fig. 9) with the same probe as CLP."""
+    return fgclp.linear_probe(run.features(epoch, "train"), run.labels("train", "original"),
+                              run.features(epoch, "test"), run.labels("test", "original"), **options)
+
+
+def best_test_accuracy(run) -> float:
+    """The highest test accuracy on the original labels over training (OT of Fig. 9, for a run trained
+    on the original labels)."""
+    values = [r.get("test_acc_original") for r in run.history if r.get("test_acc_original") is not None]
+    if not values:
+        raise ValueError(f"{run}: no original-label test accuracy recorded (train with labeling 'identity')")
+    return float(max(values))
+
+
+def distance_ratio(run, epoch: int | str = "last") -> metrics.MSDRatio:
+    """App. B mean squared distance ratio of the run's training features: superclasses = the training
+    labels, subclasses = the original classes (superclasses with one class are left out)."""
+    return metrics.msd_ratio(run.features(epoch, "train"), run.labels("train", "original"),
+                             run.labels("train", "train"))
+
+
+def pair_distance_ratio(H: np.ndarray, cluster: np.ndarray, a: int, b: int) -> float:
+    """Sec. 7: mean ||h(x_i1) - h(x_i2)||^2 over distinct i1, i2 in cluster a, divided by the mean
+    ||h(x_i1) - h(x_i3)||^2 over i1 in a, i3 in b. Self-pairs are left out (with n/4 samples per
+    cluster they would bias the within-cluster mean towards 0)."""
+    H = np.asarray(H, dtype=np.float64)
+    A, B = H[cluster == a], H[cluster == b]
+    if len(A) < 2 or len(B) < 1:
+        raise ValueError(f"pair_distance_ratio: cluster {a} needs >= 2 samples and cluster {b} >= 1")
+    sq = lambda X, Y: ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    within = sq(A, A)[~np.eye(len(A), dtype=bool)].mean()
+    return float(within / sq(A, B).mean())
