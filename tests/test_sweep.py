@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shlex
 import subprocess
 import textwrap
 from pathlib import Path
 
+import filelock
 import pytest
 
 from fgcore.cli import build_parser, main
@@ -69,15 +71,25 @@ def fixtures(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def local_sweep(tmp_path_factory):
-    """One local sweep of tiny-a (2 runs), tiny-b (shares one) and broken, on 2 worker processes."""
-    root = tmp_path_factory.mktemp("local_sweep")
-    folder = write_fixtures(root / "fixtures")
-    cache = root / "cache"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FGCORE_FIXTURES", str(folder))
-        code, out = cli("sweep", "tiny-a", "tiny-b", "broken", "--cache", str(cache), "--workers", "2",
-                        "--gpus", "none", "--no-bar")
-    return {"code": code, "out": out, "cache": cache, "fixtures": folder}
+    """One local sweep of tiny-a (2 runs), tiny-b (shares one) and broken, on 2 worker processes.
+
+    Under pytest-xdist the workers share it (a file lock and a result file in the session's common
+    temporary folder), so the sweep runs once however the tests are distributed.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "fgcore-local-sweep"
+    root.mkdir(exist_ok=True)
+    with filelock.FileLock(str(root) + ".lock"):
+        saved = root / "result.json"
+        if not saved.exists():
+            folder = write_fixtures(root / "fixtures")
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setenv("FGCORE_FIXTURES", str(folder))
+                code, out = cli("sweep", "tiny-a", "tiny-b", "broken", "--cache", str(root / "cache"),
+                                "--workers", "2", "--gpus", "none", "--no-bar")
+            saved.write_text(json.dumps({"code": code, "out": out}))
+        result = json.loads(saved.read_text())
+    return {**result, "cache": root / "cache", "fixtures": root / "fixtures"}
 
 
 # -- planning ----------------------------------------------------------------------------------------
@@ -230,6 +242,43 @@ def test_slurm_executor_refuses_without_sbatch_or_with_a_tmp_cache(fixtures, tmp
     monkeypatch.setattr("fgcore.sweep.slurm.temp_roots", lambda: ())  # as if tmp_path were shared
     code, out = cli(*dry_run)
     assert code == 0 and "partition gpu" in out and "account=abc" in out and "(1440 min)" in out
+
+
+def _fake_slurm(folder: Path, sacct_state: str) -> Path:
+    """sbatch / srun / sacct stand-ins: sbatch records its calls and answers with job 4242."""
+    folder.mkdir()
+    calls = folder / "sbatch-calls"
+    scripts = {
+        "sbatch": f'#!/bin/sh\necho "$@" >> "{calls}"\necho "Submitted batch job 4242"\n',
+        "srun": "#!/bin/sh\nexit 0\n",
+        "sacct": f"#!/bin/sh\nprintf 'JobID|State|NodeList\\n4242_0|{sacct_state}|n1\\n4242_1|{sacct_state}|n2\\n'\n",
+    }
+    for name, text in scripts.items():
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o755)
+    return calls
+
+
+def test_slurm_submits_one_array_and_a_second_sweep_follows_it_instead_of_resubmitting(fixtures, tmp_path,
+                                                                                      monkeypatch):
+    calls = _fake_slurm(tmp_path / "bin", "RUNNING")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{os.environ['PATH']}")
+    monkeypatch.setattr("fgcore.sweep.slurm.temp_roots", lambda: ())  # as if tmp_path were shared
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    command = ("sweep", "tiny-a", "--executor", "slurm", "--cache", str(cache), "--no-wait", "--no-bar",
+               "--partition", "gpu", "--time", "2:00:00", "--sbatch", "account=abc", "--setup", "module load cuda")
+    code, out = cli(*command)
+    assert code == 0 and "slurm: submitted job array 4242 (2 tasks)" in out, out
+    assert len(calls.read_text().splitlines()) == 1  # one sbatch call: an array, not two jobs
+    script = next((cache / "sweeps").glob("*/submitit/4242_submission.sh")).read_text()
+    for line in ("#SBATCH --partition=gpu", "#SBATCH --time=120", "#SBATCH --array=0-1%2",
+                 "#SBATCH --gpus-per-node=1", "#SBATCH --account=abc", "#SBATCH --mem=32G", "module load cuda",
+                 "export PYTHONPATH="):
+        assert line in script, line
+    code, out = cli(*command)  # e.g. after a logout: the jobs are still RUNNING, so nothing is resubmitted
+    assert code == 0 and "following 2 run(s) already queued or running: jobs 4242_0, 4242_1" in out, out
+    assert len(calls.read_text().splitlines()) == 1
 
 
 def test_slurm_option_parsing():

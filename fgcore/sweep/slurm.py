@@ -80,6 +80,7 @@ def check_shared_dirs(dirs: Mapping[str, Path], *, create: tuple[str, ...] = (),
     """
     temp = temp_roots() if temp is None else temp
     problems, warnings = [], []
+    warned_mounts: set[str] = set()
     for label, path in dirs.items():
         resolved = Path(path).expanduser().resolve()
         hint = (f"put it on a filesystem every node mounts (your home or project/scratch space), e.g. "
@@ -114,7 +115,8 @@ def check_shared_dirs(dirs: Mapping[str, Path], *, create: tuple[str, ...] = (),
         if mount is not None and mount[1] in MEMORY_FILESYSTEMS:
             problems.append(f"{label} {resolved} is on {mount[1]} (memory of this node only, mounted at "
                             f"{mount[0]}); {hint}")
-        elif mount is not None and mount[1] not in NETWORK_FILESYSTEMS:
+        elif mount is not None and mount[1] not in NETWORK_FILESYSTEMS and mount[0] not in warned_mounts:
+            warned_mounts.add(mount[0])  # once per filesystem (the job folder usually lies in the cache)
             warnings.append(f"{label} {resolved} is on a {mount[1]} filesystem (mounted at {mount[0]}), not a "
                             f"known network filesystem: jobs fail if the compute nodes do not see it")
     if problems:
@@ -222,20 +224,27 @@ def _state(job) -> str:
         return "UNKNOWN"
 
 
-def _job_in_flight(plan: Plan, run: PlannedRun, cluster: str):
-    """The recorded SLURM job of a run if it is still queued or running, else None."""
+def _jobs_in_flight(plan: Plan, runs: list[PlannedRun], cluster: str) -> dict[str, Any]:
+    """run key -> its recorded SLURM job, for the runs whose job is still queued or running."""
     if cluster != "slurm":
-        return None  # a local job cannot outlive the process that started it
-    try:
-        record = json.loads(_registry_file(plan, run.key).read_text())
-    except (OSError, ValueError):
-        return None
-    if record.get("cluster") != "slurm":
-        return None
+        return {}  # a local job cannot outlive the process that started it
+    recorded = {}
+    for run in runs:
+        try:
+            record = json.loads(_registry_file(plan, run.key).read_text())
+        except (OSError, ValueError):
+            continue
+        if record.get("cluster") == "slurm":
+            recorded[run.key] = record
+    if not recorded:
+        return {}
     import submitit
 
-    job = submitit.SlurmJob(folder=record["folder"], job_id=record["job_id"])
-    return job if _state(job) in ACTIVE_STATES else None
+    jobs = {key: submitit.SlurmJob(folder=r["folder"], job_id=r["job_id"]) for key, r in recorded.items()}
+    submitit.SlurmJob.watcher.update()  # one sacct call for all of them
+    states = {key: str(submitit.SlurmJob.watcher.get_state(job.job_id, mode="cache")).split()[0].upper()
+              for key, job in jobs.items()}
+    return {key: job for key, job in jobs.items() if states[key] in ACTIVE_STATES}
 
 
 def _executor(plan: Plan, options: SlurmOptions, cluster: str, folder: Path):
@@ -247,8 +256,9 @@ def _executor(plan: Plan, options: SlurmOptions, cluster: str, folder: Path):
     # The task must import the same fgcore as this process, also when it is not pip-installed.
     pythonpath = f'export PYTHONPATH="{root}${{PYTHONPATH:+:$PYTHONPATH}}"'
     gpus = options.gpus_per_task if cluster == "slurm" else min(options.gpus_per_task, len(visible_gpus()))
+    # gpus 0 -> no --gpus-per-node line at all, for clusters that take GPUs through --sbatch gres=gpu:N
     executor.update_parameters(
-        name=f"fgcore-{plan.sweep_id}"[:64], timeout_min=parse_time(options.time), gpus_per_node=gpus,
+        name=f"fgcore-{plan.sweep_id}"[:64], timeout_min=parse_time(options.time), gpus_per_node=gpus or None,
         cpus_per_task=options.cpus_per_task, stderr_to_stdout=True,
         slurm_partition=options.partition, slurm_mem=options.mem,
         slurm_array_parallelism=options.array_parallelism,
@@ -261,8 +271,6 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
                  out: TextIO | None = None, bar: bool | None = None, poll: float | None = None) -> SweepResult:
     """Submit plan.todo as a job array (cluster "slurm") or as local submitit jobs ("local"), then follow
     them until they end (wait=False: submit and return). Never raises for a failed run."""
-    import submitit
-
     if cluster not in ("slurm", "local"):
         raise ValueError(f"cluster must be 'slurm' or 'local', got {cluster!r}")
     options = options or SlurmOptions()
@@ -284,14 +292,10 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
     plan.sweep_dir.mkdir(parents=True, exist_ok=True)
     plan.write()
 
-    following: dict[str, tuple[PlannedRun, Any, float]] = {}
-    to_submit = []
-    for run in plan.todo:
-        job = _job_in_flight(plan, run, cluster)
-        if job is not None:
-            following[run.key] = (run, job, time.monotonic())
-        else:
-            to_submit.append(run)
+    in_flight = _jobs_in_flight(plan, plan.todo, cluster)
+    following: dict[str, tuple[PlannedRun, Any, float]] = {
+        run.key: (run, in_flight[run.key], time.monotonic()) for run in plan.todo if run.key in in_flight}
+    to_submit = [run for run in plan.todo if run.key not in in_flight]
     if following:
         print(f"following {len(following)} run(s) already queued or running: jobs "
               f"{', '.join(sorted(j.job_id for _, j, _ in following.values()))}", file=out, flush=True)
