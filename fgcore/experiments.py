@@ -10,6 +10,7 @@ A fixture is data, not code:
     ...
     [grid]                       # optional: one run per combination ("data_args.sigma2" reaches inside)
     weight_decay = [5e-3, 5e-4]
+    setting = [{ "data_args.d" = 1000, lr = 3e-5 }, ...]   # a table sets dependent fields together
     [profiles.quick]             # optional: overrides of spec and grid under a profile
     spec = { epochs = 30 }
     grid = { weight_decay = [5e-4] }
@@ -91,7 +92,11 @@ class Experiment:
         keys = sorted(grid)
         out = []
         for values in itertools.product(*(grid[k] for k in keys)) if keys else [()]:
-            point = dict(zip(keys, values))
+            point: dict[str, Any] = {}
+            for key, value in zip(keys, values):
+                # A table in a grid list sets several (dependent) fields at once, e.g.
+                # setting = [{ "data_args.d" = 1000, lr = 3e-5, epochs = 30 }, ...]
+                point.update(value if isinstance(value, Mapping) else {key: value})
             data = _merge({}, spec)
             for key, value in point.items():
                 _set_path(data, key, value)

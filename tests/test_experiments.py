@@ -1,0 +1,83 @@
+"""Fixtures (TOML) -> RunSpecs: grids, dependent grid settings, profiles, seeds, errors."""
+
+from pathlib import Path
+
+import pytest
+
+from fgcore.experiments import available, load_experiment
+
+TOML = '''
+description = "test"
+tier = "fast"
+tags = ["coarse"]
+[controls]
+fine_structure = "other"
+[spec]
+dataset = "gaussian_mixture"
+labeling = "coarse:5"
+model = "mlp"
+epochs = 10
+seed = 1
+[grid]
+weight_decay = [5e-3, 5e-4]
+"data_args.sigma2" = [1.0, 4.0, 16.0]
+[profiles.quick]
+spec = { epochs = 2 }
+grid = { weight_decay = [5e-4] }
+'''
+
+
+@pytest.fixture
+def fixtures(tmp_path, monkeypatch):
+    monkeypatch.setenv("FGCORE_FIXTURES", str(tmp_path))
+    return tmp_path
+
+
+def test_grid_profile_and_seed(fixtures: Path):
+    (fixtures / "exp.toml").write_text(TOML)
+    exp = load_experiment("exp")
+    assert exp.tier == "fast" and exp.tags == ("coarse",) and exp.extra["controls"]["fine_structure"] == "other"
+    runs = exp.runs()
+    assert len(runs) == 6 and len({spec.key for _, spec in runs}) == 6
+    point, spec = runs[0]
+    assert set(point) == {"weight_decay", "data_args.sigma2"} and spec.data_args["sigma2"] == point["data_args.sigma2"]
+    quick = exp.runs("quick", seed=3)
+    assert len(quick) == 3 and all(s.epochs == 2 and s.seed == 4 and s.weight_decay == 5e-4 for _, s in quick)
+    assert all(s.snapshot_epochs[-1] == 2 for _, s in quick)
+
+
+def test_grid_tables_set_dependent_fields(fixtures: Path):
+    text = TOML.replace('"data_args.sigma2" = [1.0, 4.0, 16.0]',
+                        'setting = [{ "data_args.sigma2" = 1.0, lr = 0.5 }, { "data_args.sigma2" = 9.0, lr = 0.2 }]')
+    (fixtures / "exp.toml").write_text(text)
+    specs = load_experiment("exp").run_specs()
+    assert {(s.data_args["sigma2"], s.lr) for s in specs} == {(1.0, 0.5), (9.0, 0.2)}
+
+
+def test_unknown_experiment_lists_the_known_ones(fixtures: Path):
+    (fixtures / "exp.toml").write_text(TOML)
+    with pytest.raises(ValueError, match="known experiments: exp"):
+        load_experiment("nope")
+    assert list(available()) == ["exp"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (('tier = "fast"', 'tier = "medium"'), "`tier` must be one of"),
+    (('epochs = 10', 'epochs = -1'), "`epochs`"),
+    (('[profiles.quick]', '[profiles.fast]'), "unknown profile"),
+    (('weight_decay = [5e-3, 5e-4]', 'weight_decay = []'), "non-empty list"),
+    (('model = "mlp"', 'model = "mlp"\nlearning_rate = 3'), "unknown field"),
+])
+def test_bad_fixtures_fail_at_load_time_with_the_file_named(fixtures: Path, change, message):
+    (fixtures / "bad.toml").write_text(TOML.replace(*change))
+    with pytest.raises(ValueError, match=message):
+        load_experiment("bad")
+
+
+def test_repository_fixtures_all_load():
+    repo = Path(__file__).resolve().parents[1] / "fixtures"
+    names = sorted(p.stem for p in repo.glob("*.toml"))
+    assert names, "the repository has no fixtures"
+    for name in names:
+        exp = load_experiment(repo / f"{name}.toml")
+        assert exp.runs() and exp.tier in ("fast", "slow", "gpu")
