@@ -328,8 +328,7 @@ import pytest
 
 @pytest.mark.claim("nc1-collapse", applies_to="sweeptest")
 def test_claim(claim, experiment):
-    # type(claim).runs: ClaimRecord's `runs` attribute shadows Claim.runs (reported; see the plugin)
-    run = type(claim).runs(claim)[0][1]
+    run = claim.runs()[0][1]
     claim.check("final train accuracy", run.record("last")["train_acc"], ">=", 0.0, why="any finished run")
     claim.control("impossible", -1.0, ">=", 0.0, description="a value that cannot pass")
 """
