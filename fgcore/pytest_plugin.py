@@ -58,6 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "claim(id, applies_to=None): a claim of the paper (fgcore.catalog); "
                                        "applies_to parametrises it over experiments with that tag")
     config.addinivalue_line("markers", "xdist_group(name): keep tests sharing runs on one xdist worker")
+    from .sweep import pin_xdist_worker_to_gpu
+
+    pin_xdist_worker_to_gpu()  # xdist worker gwN sees one GPU (the N-th visible one, round-robin)
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:  # split the cores between xdist workers instead of oversubscribing them
         import torch
@@ -138,9 +141,12 @@ class Claim(ClaimRecord):
         for point, spec in info.runs(self.options["profile"], seed=seed):
             entry = RunStore(self.options["cache"]).entry(spec.key)
             if self.options["train"] == "never" and not entry.is_complete():
+                from .sweep import sweep_command
+
+                command = sweep_command(name, profile=self.options["profile"], seed=seed,
+                                        cache=self.options["cache"])
                 pytest.fail(f"run {spec.short} of experiment {name} is not in the cache "
-                            f"({entry.path}) and --fg-train=never; produce it with: "
-                            f"fgcore sweep {name} --profile {self.options['profile']}", pytrace=False)
+                            f"({entry.path}) and --fg-train=never; produce it with: {command}", pytrace=False)
             try:
                 run = train(spec, cache=self.options["cache"], device=self.options["device"], progress=False)
             except FileNotFoundError as exc:
