@@ -15,6 +15,7 @@ correction (mu_c - r_c)(mu_c - r_c)' is small and nothing large is subtracted.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,16 @@ __all__ = [
     "nc2_from_stats",
     "class_distance_from_stats",
 ]
+
+
+@contextmanager
+def _torch_threads(n: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class ClassStatistics:
@@ -112,6 +123,16 @@ class ClassStatistics:
     def update(self, H_batch: Any, y_batch: Any) -> "ClassStatistics":
         """Add a batch: H_batch (b, d) numpy or torch (any float dtype, any device), y_batch (b,)
         integers in 0..n_classes-1. Returns self."""
+        on_cpu = (not isinstance(H_batch, torch.Tensor) or H_batch.device.type == "cpu") and (
+            self.device is None or self.device.type == "cpu")
+        if on_cpu and int(np.prod(np.shape(H_batch))) < (1 << 20):
+            # Small CPU batches on one torch thread: idle intra-op threads spinning between the
+            # dozen tiny operations of an update made it ~100x slower on a busy 2-core machine.
+            with _torch_threads(1):
+                return self._update(H_batch, y_batch)
+        return self._update(H_batch, y_batch)
+
+    def _update(self, H_batch: Any, y_batch: Any) -> "ClassStatistics":
         feats = check_features(H_batch, "H_batch", keep_tensor=True)
         F = feats.data
         b, d = F.shape
@@ -127,6 +148,11 @@ class ClassStatistics:
                 "have the same feature dimension."
             )
         y = self._check_batch_labels(y_batch, b)
+        self._add(F, y, d)
+        self._eps = max(self._eps, feats.eps)
+        return self
+
+    def _add(self, F: torch.Tensor, y: torch.Tensor, d: int) -> None:
         X = F.to(device=self.device, dtype=_core.F64, copy=True)  # X is shifted in place below
         batch_counts_t = torch.bincount(y, minlength=self.n_classes)
         batch_counts = batch_counts_t.cpu().numpy().astype(np.int64)
@@ -150,8 +176,6 @@ class ClassStatistics:
         if self._scatter is not None:
             self._add_scatter(X, y, batch_counts)
         self._counts = total
-        self._eps = max(self._eps, feats.eps)
-        return self
 
     def _check_batch_labels(self, y_batch: Any, b: int) -> torch.Tensor:
         try:

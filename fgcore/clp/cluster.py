@@ -1,0 +1,279 @@
+"""Cluster-and-Linear-Probe (Sec. 4.3): recover the original classes from coarse labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from fgcore.metrics.distance import _superclass_of_subclass
+
+from .defaults import DEFAULTS, CLPDefaults
+from .embedding import METHODS, effective_perplexity, embed, tsne_backend
+from .probe import ProbeResult, _as_numpy_features, _numpy, check_probe_inputs, fit_probe
+
+
+@dataclass(frozen=True, eq=False)
+class SuperclassEmbedding:
+    """The 2-D points of one superclass's training features (for the t-SNE figures).
+
+    points (m, 2); labels: original class of each point; clusters: k-means cluster (0..k-1) of
+    each point; indices: rows of H_tr."""
+
+    points: np.ndarray
+    labels: np.ndarray
+    clusters: np.ndarray
+    indices: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class CLPResult:
+    """Outcome of `cluster_and_probe` (label values are the original ones throughout).
+
+    accuracy:        test accuracy of the probe with clusters mapped to classes (the CLP number).
+    coarse_accuracy: test accuracy at the superclass level (cluster's superclass vs the truth).
+    chance:          accuracy of a random class within the predicted superclass, sample-weighted:
+                     mean over test samples of [superclass right] / (classes in that superclass).
+    mapping:         cluster id -> original class (None for a cluster left unmatched, which can
+                     happen only with more clusters than classes in its superclass).
+    superclass_of_cluster: cluster id -> superclass.
+    purity, ari:     per superclass, of the clusters against the original training labels.
+    mean_purity:     unweighted mean of ``purity`` over superclasses.
+    embeddings:      superclass -> SuperclassEmbedding (None with embedding="none").
+    reconstructed_labels: (n_tr,) cluster id of every training sample (the labels the probe saw).
+    reconstructed_classes: (n_tr,) those mapped to original classes (-1 where unmatched).
+    predictions:     (n_te,) predicted original class of every test sample (-1 where unmatched).
+    probe:           the probe on cluster ids: predictions are cluster ids, train_accuracy is
+                     against the reconstructed labels, accuracy equals ``accuracy`` above.
+    settings:        every setting used (including perplexities after the small-group rule).
+    """
+
+    accuracy: float
+    coarse_accuracy: float
+    chance: float
+    mapping: dict
+    superclass_of_cluster: dict
+    purity: dict
+    mean_purity: float
+    ari: dict
+    embeddings: dict | None
+    reconstructed_labels: np.ndarray
+    reconstructed_classes: np.ndarray
+    predictions: np.ndarray
+    probe: ProbeResult
+    settings: dict
+
+
+def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: Any,
+                      clusters_per_superclass: int | Mapping | None = None,
+                      embedding: str | None = None, random_state: int = 0,
+                      perplexity: float | None = None, kmeans_n_init: int | None = None,
+                      probe_C: float | None = None, standardize: bool | None = None,
+                      probe_backend: str = "auto", n_jobs: int | None = None,
+                      tsne_backend_name: str | None = None,
+                      defaults: CLPDefaults = DEFAULTS) -> CLPResult:
+    """Cluster-and-Linear-Probe of Sec. 4.3.
+
+    For every superclass (value of ``coarse_tr``): embed its training features (t-SNE to 2-D by
+    default), k-means them into ``clusters_per_superclass`` clusters; the clusters are the
+    reconstructed labels. A multinomial linear probe (same as `linear_probe`) is trained on all of
+    H_tr with those labels and predicts a cluster for every test sample; clusters are mapped to
+    original classes *within each superclass* by the assignment that maximises the number of
+    correct test predictions (scipy's linear_sum_assignment: the best of all permutations, as the
+    paper's "permute each possible mapping and report the highest").
+
+    H_tr, H_te: (n, d) features (numpy or torch). coarse_tr: superclass of each training sample,
+    the only labels the method uses. y_te: original test labels (to score). y_tr: original
+    training labels, used ONLY for evaluation: to know which original classes make up each
+    superclass (mapping candidates and the default number of clusters) and for the per-superclass
+    purity and adjusted Rand index of the clusters. Every original class must lie in one
+    superclass; test classes must occur in training.
+    clusters_per_superclass: int for all, or mapping superclass -> int; default = number of
+    original classes in that superclass.
+    embedding: "tsne" (default; openTSNE, or scikit-learn's TSNE when openTSNE is missing), "pca"
+    or "none" (k-means on the raw features). Other settings: see fgcore.clp.CLPDefaults.
+    """
+    embedding = defaults.embedding if embedding is None else embedding
+    if embedding not in METHODS:
+        raise ValueError(f"embedding must be one of {METHODS}; got {embedding!r}.")
+    kmeans_n_init = defaults.kmeans_n_init if kmeans_n_init is None else int(kmeans_n_init)
+    perplexity = defaults.perplexity if perplexity is None else float(perplexity)
+    if not perplexity > 0:
+        raise ValueError(f"perplexity must be positive; got {perplexity!r}.")
+
+    Htr, Hte, lcoarse, lte = check_probe_inputs(H_tr, coarse_tr, H_te, y_te,
+                                                ("H_tr", "coarse_tr", "H_te", "y_te"))
+    from fgcore.metrics._validation import check_labels
+
+    ltr = check_labels(y_tr, Htr.shape[0], "y_tr", "H_tr")
+    classes = ltr.classes  # original classes, sorted
+    codes_tr = _numpy(ltr.codes)
+    sup_codes = _numpy(lcoarse.codes)
+    superclasses = lcoarse.classes
+    if len(superclasses) < 1:
+        raise ValueError("coarse_tr is empty.")
+    sup_of_class = _superclass_of_subclass(codes_tr, sup_codes, classes, superclasses)
+    y_te_values = lte.classes[_numpy(lte.codes)]
+    unknown = np.setdiff1d(lte.classes, classes)
+    if unknown.size:
+        raise ValueError(
+            f"y_te has classes {unknown[:10].tolist()} that never occur in y_tr; CLP can only map "
+            "clusters to classes seen in training."
+        )
+    te_codes = np.searchsorted(classes, y_te_values)
+    k_of = _clusters_per_superclass(clusters_per_superclass, superclasses, sup_of_class,
+                                    np.bincount(sup_codes, minlength=len(superclasses)))
+
+    X_tr = _as_numpy_features(Htr)
+    reconstructed = np.empty(Htr.shape[0], dtype=np.int64)
+    sup_of_cluster, embeddings, purity, ari, perplexities = [], {}, {}, {}, {}
+    offset = 0
+    for s_code, s_value in enumerate(superclasses.tolist()):
+        rows = np.flatnonzero(sup_codes == s_code)
+        seed = _seed(random_state, s_code)
+        k = k_of[s_code]
+        if embedding == "tsne":
+            perplexities[s_value] = effective_perplexity(perplexity, rows.size)
+        points = embed(X_tr[rows], embedding, random_state=seed, perplexity=perplexity,
+                       n_jobs=n_jobs, defaults=defaults, backend=tsne_backend_name)
+        local = _kmeans(points, k, kmeans_n_init, seed)
+        reconstructed[rows] = offset + local
+        sup_of_cluster += [s_code] * k
+        offset += k
+        purity[s_value], ari[s_value] = _purity_ari(codes_tr[rows], local)
+        if embedding != "none":
+            embeddings[s_value] = SuperclassEmbedding(points=points, labels=classes[codes_tr[rows]],
+                                                      clusters=local, indices=rows)
+    sup_of_cluster = np.asarray(sup_of_cluster, dtype=np.int64)
+
+    pred_clusters, train_clusters, backend_used, converged = fit_probe(
+        Htr, reconstructed, Hte, random_state=random_state, C=probe_C, standardize=standardize,
+        backend=probe_backend, defaults=defaults,
+    )
+    cluster_to_class = _best_mapping(pred_clusters, te_codes, sup_of_cluster, sup_of_class,
+                                     offset)
+    pred_class_codes = cluster_to_class[pred_clusters]
+    correct = pred_class_codes == te_codes
+    coarse_right = sup_of_cluster[pred_clusters] == sup_of_class[te_codes]
+    classes_in = np.bincount(sup_of_class, minlength=len(superclasses))
+    chance = float(np.mean(coarse_right / classes_in[sup_of_cluster[pred_clusters]]))
+
+    def value(code):
+        return None if code < 0 else classes[code].item()
+
+    to_values = np.where(cluster_to_class >= 0, classes[np.maximum(cluster_to_class, 0)], -1)
+    probe = ProbeResult(
+        accuracy=float(np.mean(correct)),
+        train_accuracy=float(np.mean(train_clusters == reconstructed)),
+        predictions=pred_clusters, classes=np.arange(offset), backend=backend_used,
+        converged=converged,
+    )
+    return CLPResult(
+        accuracy=float(np.mean(correct)),
+        coarse_accuracy=float(np.mean(coarse_right)),
+        chance=chance,
+        mapping={j: value(cluster_to_class[j]) for j in range(offset)},
+        superclass_of_cluster={j: superclasses[sup_of_cluster[j]].item() for j in range(offset)},
+        purity=purity,
+        mean_purity=float(np.mean(list(purity.values()))),
+        ari=ari,
+        embeddings=embeddings if embedding != "none" else None,
+        reconstructed_labels=reconstructed,
+        reconstructed_classes=to_values[reconstructed],
+        predictions=to_values[pred_clusters],
+        probe=probe,
+        settings={
+            "embedding": embedding,
+            "tsne_backend": (tsne_backend_name or tsne_backend()) if embedding == "tsne" else None,
+            "perplexity": perplexity,
+            "effective_perplexity": perplexities,
+            "clusters_per_superclass": {superclasses[i].item(): int(k_of[i])
+                                        for i in range(len(superclasses))},
+            "kmeans_n_init": kmeans_n_init,
+            "probe_C": defaults.probe_C if probe_C is None else probe_C,
+            "standardize": defaults.standardize if standardize is None else standardize,
+            "probe_backend": backend_used,
+            "random_state": random_state,
+            "defaults": defaults,
+        },
+    )
+
+
+def _seed(random_state: int, index: int) -> int:
+    """An independent, reproducible seed per superclass."""
+    return int(np.random.SeedSequence([int(random_state), int(index)]).generate_state(1)[0])
+
+
+def _clusters_per_superclass(spec, superclasses, sup_of_class, sizes) -> np.ndarray:
+    n_sup = len(superclasses)
+    default = np.bincount(sup_of_class, minlength=n_sup)
+    if spec is None:
+        k = default
+    elif isinstance(spec, Mapping):
+        missing = [s for s in superclasses.tolist() if s not in spec]
+        if missing:
+            raise ValueError(
+                f"clusters_per_superclass has no entry for superclasses {missing[:10]}; give one "
+                "for every value of coarse_tr, or an int for all."
+            )
+        k = np.array([spec[s] for s in superclasses.tolist()])
+    else:
+        k = np.full(n_sup, spec)
+    try:
+        k_int = k.astype(np.int64)
+    except (TypeError, ValueError):
+        raise ValueError(f"clusters_per_superclass must be integers; got {spec!r}.") from None
+    if np.any(k_int != k) or np.any(k_int < 1):
+        raise ValueError(f"clusters_per_superclass must be positive integers; got {spec!r}.")
+    too_many = np.flatnonzero(k_int > sizes)
+    if too_many.size:
+        i = too_many[0]
+        raise ValueError(
+            f"superclass {superclasses[i]!r} has {sizes[i]} training samples, fewer than the "
+            f"{k_int[i]} clusters asked for."
+        )
+    return k_int
+
+
+def _kmeans(points: np.ndarray, k: int, n_init: int, seed: int) -> np.ndarray:
+    if k == 1:
+        return np.zeros(points.shape[0], dtype=np.int64)
+    from sklearn.cluster import KMeans
+
+    from threadpoolctl import threadpool_limits
+
+    km = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
+    # One thread: k-means on 2-D points is tiny, and idle OpenMP threads spinning on a busy
+    # machine made it ~20x slower.
+    with threadpool_limits(limits=1):
+        return km.fit_predict(points).astype(np.int64)
+
+
+def _purity_ari(true_codes: np.ndarray, clusters: np.ndarray):
+    """Purity (share of samples in their cluster's majority class) and adjusted Rand index."""
+    from sklearn.metrics import adjusted_rand_score
+
+    _, t = np.unique(true_codes, return_inverse=True)
+    table = np.zeros((clusters.max() + 1, t.max() + 1), dtype=np.int64)
+    np.add.at(table, (clusters, t), 1)
+    purity = float(table.max(axis=1).sum() / clusters.size)
+    return purity, float(adjusted_rand_score(true_codes, clusters))
+
+
+def _best_mapping(pred_clusters, te_codes, sup_of_cluster, sup_of_class, n_clusters):
+    """cluster -> original class code, within each superclass, maximising correct test
+    predictions (linear_sum_assignment = best permutation); -1 for unmatched clusters."""
+    mapping = np.full(n_clusters, -1, dtype=np.int64)
+    for s in np.unique(sup_of_cluster):
+        cl = np.flatnonzero(sup_of_cluster == s)
+        cls = np.flatnonzero(sup_of_class == s)
+        table = np.zeros((cl.size, cls.size), dtype=np.int64)
+        in_s = np.isin(pred_clusters, cl) & np.isin(te_codes, cls)
+        np.add.at(table, (np.searchsorted(cl, pred_clusters[in_s]),
+                          np.searchsorted(cls, te_codes[in_s])), 1)
+        rows, cols = linear_sum_assignment(table, maximize=True)
+        mapping[cl[rows]] = cls[cols]
+    return mapping

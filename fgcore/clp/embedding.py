@@ -1,0 +1,136 @@
+"""2-D embeddings of features for CLP and the t-SNE figures (Sec. 4.2-4.3, Fig. 6, 8)."""
+
+from __future__ import annotations
+
+import os
+import numpy as np
+
+from .defaults import DEFAULTS, CLPDefaults
+
+METHODS = ("tsne", "pca", "none")
+
+
+def effective_perplexity(perplexity: float, n: int) -> float:
+    """t-SNE needs 3 * perplexity < n - 1 neighbours; small groups get (n - 1) / 3 (at least 1)."""
+    return float(max(1.0, min(perplexity, (n - 1) / 3.0)))
+
+
+def auto_n_jobs(n: int) -> int:
+    """Threads for t-SNE when none are given: the idle CPUs of this process, 1 below 5,000 points.
+
+    t-SNE synchronises its threads every iteration; below a few thousand points that costs more
+    than it saves, and on a busy machine (other processes holding the cores) spinning threads
+    made openTSNE 1.5x (10k points) to 100x (120 points) slower than one thread in our
+    measurements. The embedding does not depend on the thread count (openTSNE gives bit-identical
+    results for 1 and 2 threads), so choosing it from the load changes speed only."""
+    if n < 5_000:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return int(max(1, min(cpus, round(cpus - busy + 1))))
+
+
+def tsne_backend() -> str:
+    """"openTSNE" when importable, else "sklearn" (the GPU machine has no openTSNE)."""
+    try:
+        import openTSNE  # noqa: F401
+    except ImportError:
+        return "sklearn"
+    return "openTSNE"
+
+
+def embed(X: np.ndarray, method: str = "tsne", *, random_state: int = 0,
+          perplexity: float | None = None, n_jobs: int | None = None,
+          defaults: CLPDefaults = DEFAULTS, backend: str | None = None) -> np.ndarray:
+    """Embed the rows of X (n, d) for clustering: (n, 2) for "tsne" and "pca", X itself (float64)
+    for "none". Deterministic for a given random_state.
+
+    tsne: openTSNE (exact neighbours below 20k points, where they are faster than Annoy at these
+    dimensions and leave nothing to chance; Barnes-Hut gradients below 10k points, FFT above, as
+    openTSNE chooses), else scikit-learn's Barnes-Hut TSNE with the same perplexity, the same
+    750 iterations and PCA initialisation. ``backend`` forces "openTSNE" or "sklearn".
+    """
+    X = np.ascontiguousarray(X)
+    if method not in METHODS:
+        raise ValueError(f"embedding must be one of {METHODS}; got {method!r}.")
+    if method == "none":
+        return X.astype(np.float64, copy=False)
+    n = X.shape[0]
+    if n < 3:
+        # Too few points to embed; put them on a line so k-means still sees their order.
+        return np.column_stack([np.arange(n, dtype=np.float64), np.zeros(n)])
+    if method == "pca":
+        return _pca2(X)
+    perplexity = defaults.perplexity if perplexity is None else perplexity
+    n_jobs = n_jobs or defaults.n_jobs or auto_n_jobs(n)
+    backend = backend or tsne_backend()
+    p = effective_perplexity(perplexity, n)
+    if backend == "openTSNE":
+        return _open_tsne(X, p, random_state, n_jobs, defaults)
+    if backend == "sklearn":
+        return _sklearn_tsne(X, p, random_state, n_jobs, defaults)
+    raise ValueError(f"backend must be 'openTSNE' or 'sklearn'; got {backend!r}.")
+
+
+def _single_threaded_blas():
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _pca2(X: np.ndarray) -> np.ndarray:
+    """First two principal components (sign fixed so the largest loading is positive)."""
+    Xc = X.astype(np.float64) - X.mean(axis=0, dtype=np.float64)
+    with _single_threaded_blas():
+        _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+    Vt = Vt[:2]
+    sign = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
+    Y = Xc @ (Vt * sign[:, None]).T
+    if Y.shape[1] < 2:  # one feature only
+        Y = np.column_stack([Y, np.zeros(len(Y))])
+    return Y
+
+
+def _pca_init(X: np.ndarray) -> np.ndarray:
+    """t-SNE initialisation: 2-D PCA scaled to std 1e-4 in the first axis (openTSNE's rule)."""
+    Y = _pca2(X)
+    sd = Y[:, 0].std()
+    return Y / (sd if sd > 0 else 1.0) * 1e-4
+
+
+def _open_tsne(X: np.ndarray, perplexity: float, random_state: int, n_jobs: int,
+               defaults: CLPDefaults) -> np.ndarray:
+    from openTSNE import TSNE
+
+    init = (_pca_init(X) if defaults.tsne_initialization == "pca"
+            else defaults.tsne_initialization)
+    tsne = TSNE(
+        n_components=2, perplexity=perplexity, initialization=init,
+        early_exaggeration_iter=defaults.tsne_early_exaggeration_iter,
+        n_iter=defaults.tsne_n_iter, n_jobs=n_jobs, random_state=random_state,
+        neighbors="exact" if X.shape[0] < 20_000 else "auto", verbose=False,
+    )
+    with _single_threaded_blas():  # keeps openTSNE's own threads off an oversubscribed BLAS
+        return np.asarray(tsne.fit(X), dtype=np.float64)
+
+
+def _sklearn_tsne(X: np.ndarray, perplexity: float, random_state: int, n_jobs: int,
+                  defaults: CLPDefaults) -> np.ndarray:
+    from sklearn.manifold import TSNE
+
+    tsne = TSNE(
+        n_components=2, perplexity=perplexity, init=defaults.tsne_initialization,
+        max_iter=defaults.tsne_early_exaggeration_iter + defaults.tsne_n_iter,
+        random_state=random_state, n_jobs=n_jobs, method="barnes_hut",
+    )
+    from threadpoolctl import threadpool_limits
+
+    # scikit-learn's Barnes-Hut gradient runs on all OpenMP threads whatever n_jobs says.
+    with threadpool_limits(limits=n_jobs):
+        return np.asarray(tsne.fit_transform(X), dtype=np.float64)
