@@ -86,8 +86,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     tag = marker.kwargs.get("applies_to")
     if tag is None:
-        raise pytest.UsageError(f"{metafunc.definition.nodeid}: a claim test with an `experiment` argument "
-                                f"needs @pytest.mark.claim(..., applies_to=TAG)")
+        return  # a claim that names its experiments itself
     from .experiments import available, load_experiment
 
     pattern = metafunc.config.getoption("--fg-experiments")
@@ -168,14 +167,19 @@ def _tier(item: pytest.Item) -> str | None:
 
 
 @pytest.fixture
-def claim(request: pytest.FixtureRequest) -> Claim:
+def experiment() -> str | None:
+    """The experiment a claim test runs on: parametrised from @pytest.mark.claim(..., applies_to=TAG)."""
+    return None
+
+
+@pytest.fixture
+def claim(request: pytest.FixtureRequest, experiment: str | None) -> Claim:
     from .catalog import get
 
     marker = request.node.get_closest_marker("claim")
     if marker is None or not marker.args:
         raise pytest.UsageError(f"{request.node.nodeid}: the `claim` fixture needs @pytest.mark.claim(ID)")
     options = _options(request.config)
-    experiment = request.getfixturevalue("experiment") if "experiment" in request.fixturenames else None
     seeds = [options["seed"] + i for i in range(options["seeds"])]
     record = Claim(get(marker.args[0]), tier=_tier(request.node), experiment=experiment,
                    nodeid=request.node.nodeid, seeds=seeds, options=options)
