@@ -104,6 +104,8 @@ def check_features(H: Any, name: str = "H", keep_tensor: bool = False) -> Featur
 
 
 def _check_finite(F: Any, name: str) -> None:
+    if isinstance(F, torch.Tensor) and F.device.type == "cpu" and F.dtype != torch.bfloat16:
+        F = F.numpy()  # numpy's isfinite is ~10x faster than torch's on the CPU
     if isinstance(F, torch.Tensor):
         if not F.dtype.is_floating_point or bool(torch.isfinite(F).all()):
             return
