@@ -169,7 +169,7 @@ def test_linear_probe_near_chance_on_noise():
 
 def test_clp_bad_input():
     H_tr, y_tr, H_te, y_te, coarse = separated_problem(seed=9, n_tr=6, n_te=3)
-    with pytest.raises(ValueError, match="fine must be nested in coarse"):
+    with pytest.raises(ValueError, match="y_tr must be nested in coarse_tr"):
         cluster_and_probe(H_tr, (y_tr + np.arange(y_tr.size)) % 3, H_te, y_te, y_tr=y_tr,
                           embedding="pca")
     with pytest.raises(ValueError, match=r"y_te has classes \[17\] that never occur in y_tr"):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from fgcore.metrics._validation import check_labels
 from fgcore.metrics.distance import _superclass_of_subclass
 
 from .defaults import DEFAULTS, CLPDefaults
@@ -106,16 +107,13 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
 
     Htr, Hte, lcoarse, lte = check_probe_inputs(H_tr, coarse_tr, H_te, y_te,
                                                 ("H_tr", "coarse_tr", "H_te", "y_te"))
-    from fgcore.metrics._validation import check_labels
-
     ltr = check_labels(y_tr, Htr.shape[0], "y_tr", "H_tr")
     classes = ltr.classes  # original classes, sorted
     codes_tr = _numpy(ltr.codes)
     sup_codes = _numpy(lcoarse.codes)
     superclasses = lcoarse.classes
-    if len(superclasses) < 1:
-        raise ValueError("coarse_tr is empty.")
-    sup_of_class = _superclass_of_subclass(codes_tr, sup_codes, classes, superclasses)
+    sup_of_class = _superclass_of_subclass(codes_tr, sup_codes, classes, superclasses,
+                                           ("y_tr", "coarse_tr"))
     y_te_values = lte.classes[_numpy(lte.codes)]
     unknown = np.setdiff1d(lte.classes, classes)
     if unknown.size:

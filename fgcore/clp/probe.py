@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fgcore.metrics._validation import check_labels, to_tensor
+from fgcore.metrics._validation import check_features, check_labels, to_tensor
 
 from .defaults import DEFAULTS, CLPDefaults
 
@@ -40,8 +40,6 @@ class ProbeResult:
 def check_probe_inputs(H_tr: Any, y_tr: Any, H_te: Any, y_te: Any,
                        names=("H_tr", "y_tr", "H_te", "y_te")):
     """Validate the four probe arrays (features finite and 2-D with equal d, integer labels)."""
-    from fgcore.metrics._validation import check_features
-
     ftr = check_features(H_tr, names[0], keep_tensor=True)
     fte = check_features(H_te, names[2], keep_tensor=True)
     if ftr.shape[1] != fte.shape[1]:
@@ -176,9 +174,10 @@ def _torch_probe(Htr, codes_tr, Hte, C, standardize, max_iter, defaults):
     # Zero start: the problem is strictly convex, so no random initialisation is needed.
     W = torch.zeros(d, K, device=device, requires_grad=True)
     b = torch.zeros(K, device=device, requires_grad=True)
-    penalty = 1.0 / (2.0 * C * n)  # the sklearn objective divided by n, for step-size scale
+    # scikit-learn's lbfgs minimises this same mean-normalised objective with gtol = tol.
+    penalty = 1.0 / (2.0 * C * n)
     opt = torch.optim.LBFGS([W, b], lr=1.0, max_iter=max_iter, history_size=20,
-                            tolerance_grad=defaults.probe_tol / n, tolerance_change=1e-12,
+                            tolerance_grad=defaults.probe_tol, tolerance_change=1e-12,
                             line_search_fn="strong_wolfe")
 
     def closure():

@@ -121,7 +121,8 @@ def _ratio(num: float, den: float, where: str) -> float:
     return num / den
 
 
-def _superclass_of_subclass(fine_codes, coarse_codes, fine_classes, coarse_classes) -> np.ndarray:
+def _superclass_of_subclass(fine_codes, coarse_codes, fine_classes, coarse_classes,
+                            names=("fine", "coarse")) -> np.ndarray:
     """coarse code of each fine code; ValueError when a subclass spans several superclasses."""
     Cf = len(fine_classes)
     first = np.full(Cf, -1, dtype=np.int64)
@@ -130,9 +131,10 @@ def _superclass_of_subclass(fine_codes, coarse_codes, fine_classes, coarse_class
     if clash.size:
         i = clash[0]
         raise ValueError(
-            f"fine must be nested in coarse: subclass {fine_classes[fine_codes[i]].item()!r} occurs "
-            f"with superclasses {coarse_classes[first[fine_codes[i]]].item()!r} and "
-            f"{coarse_classes[coarse_codes[i]].item()!r}. Are fine and coarse swapped?"
+            f"{names[0]} must be nested in {names[1]}: class {fine_classes[fine_codes[i]].item()!r} "
+            f"of {names[0]} occurs with {names[1]} values "
+            f"{coarse_classes[first[fine_codes[i]]].item()!r} and "
+            f"{coarse_classes[coarse_codes[i]].item()!r}. Are they swapped?"
         )
     return first
 
