@@ -133,6 +133,32 @@ def test_torch_passes_equal_numpy_passes():
         np.testing.assert_allclose(a, b, rtol=1e-10)
 
 
+def test_accelerator_code_path_end_to_end_on_cpu_tensors(monkeypatch):
+    # Public functions send CPU data to numpy; force the tensor (CUDA) path to check it whole.
+    import fgcore.metrics.collapse as collapse
+    import fgcore.metrics.distance as distance
+    import fgcore.metrics.stats as stats_module
+
+    rng = np.random.default_rng(5)
+    y = rng.choice([7, -2, 40], size=150)
+    H = (rng.normal(size=(41 + 3, 6))[y + 2] * 3 + rng.normal(size=(150, 6))).astype(np.float32)
+    expected = (nc1(H, y), nc2(H, y), class_distance_matrix(H, y))
+
+    def tensors(H, name="H", keep_tensor=False):
+        return check_features(H, name, keep_tensor=True)
+
+    for module in (collapse, distance, stats_module):
+        monkeypatch.setattr(module, "check_features", tensors)
+    used = []
+    original = _core.passes
+    monkeypatch.setattr(_core, "passes", lambda X, labels: used.append(type(X)) or original(X, labels))
+    got = (nc1(H, y), nc2(H, y), class_distance_matrix(H, y))
+    assert used == [torch.Tensor] * 3
+    assert got[0] == pytest.approx(expected[0], rel=1e-9)
+    assert got[1] == pytest.approx(expected[1], rel=1e-9)
+    np.testing.assert_allclose(got[2], expected[2], rtol=1e-9)
+
+
 # ------------------------------------------------------------------------------------ bad input
 
 

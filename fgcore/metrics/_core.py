@@ -38,8 +38,8 @@ def passes(X, labels):
 
     numpy X: rows are grouped by class once (a stable sort, skipped when already grouped), then
     every class is a contiguous block, summed in float64 without a float64 copy of X.
-    torch X (any device): chunked float64 conversion and index_add_, no sort (scatter-adds are
-    cheap on an accelerator)."""
+    torch X (any device): chunked float64 conversion, class sums as one-hot matrix products, no
+    sort."""
     if isinstance(X, torch.Tensor):
         return _TorchPasses(X, labels)
     return _NumpyPasses(X, labels)
@@ -87,6 +87,9 @@ class _NumpyPasses:
 
 
 class _TorchPasses:
+    """Per-class sums as one-hot matrix products (C x chunk @ chunk x d) rather than index_add_:
+    deterministic on CUDA (atomic adds are not) and free of contention on C hot rows."""
+
     def __init__(self, X: torch.Tensor, labels):
         self.X = X
         self.codes = labels.codes
@@ -95,15 +98,18 @@ class _TorchPasses:
         self.step = max(1, budget // X.shape[1])
 
     def _chunks(self):
-        n = self.X.shape[0]
+        n, C = self.X.shape[0], len(self.counts)
         for a in range(0, n, self.step):
-            yield self.codes[a:a + self.step], self.X[a:a + self.step].to(F64)
+            codes = self.codes[a:a + self.step]
+            onehot = torch.zeros(C, codes.shape[0], dtype=F64, device=self.X.device)
+            onehot.scatter_(0, codes[None, :], 1.0)
+            yield codes, onehot, self.X[a:a + self.step].to(F64)
 
     def means(self) -> np.ndarray:
         C, d = len(self.counts), self.X.shape[1]
         sums = torch.zeros(C, d, dtype=F64, device=self.X.device)
-        for c, X in self._chunks():
-            sums.index_add_(0, c, X)
+        for _, onehot, X in self._chunks():
+            sums.addmm_(onehot, X)
         return sums.cpu().numpy() / self.counts[:, None]
 
     def centred(self, means: np.ndarray, V: np.ndarray | None = None):
@@ -113,11 +119,11 @@ class _TorchPasses:
         Vt = None if V is None else torch.as_tensor(V, dtype=F64, device=dev)
         sq = torch.zeros(C, dtype=F64, device=dev)
         proj = None if V is None else torch.zeros(C, V.shape[1], dtype=F64, device=dev)
-        for c, X in self._chunks():
-            X = X - mu.index_select(0, c)  # new tensor: never modify the caller's features
-            sq.index_add_(0, c, torch.einsum("ij,ij->i", X, X))
+        for codes, onehot, X in self._chunks():
+            X = X - mu.index_select(0, codes)  # new tensor: never modify the caller's features
+            sq.addmv_(onehot, torch.einsum("ij,ij->i", X, X))
             if Vt is not None:
-                proj.index_add_(0, c, (X @ Vt).square_())
+                proj.addmm_(onehot, (X @ Vt).square_())
         return sq.cpu().numpy(), None if proj is None else proj.cpu().numpy()
 
 

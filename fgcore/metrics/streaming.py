@@ -165,16 +165,18 @@ class ClassStatistics:
                 f"class {c} has now {total[c]} samples but class_counts says {self._expected[c]}; "
                 "fix class_counts or do not feed a sample twice."
             )
+        # Per-class sums as one-hot products: deterministic on CUDA, unlike atomic index_add_.
+        onehot = torch.zeros(self.n_classes, y.shape[0], dtype=_core.F64, device=self.device)
+        onehot.scatter_(0, y[None, :], 1.0)
         new = (batch_counts > 0) & ~self._has_ref
         if new.any():
-            sums = torch.zeros(self.n_classes, d, dtype=_core.F64, device=self.device)
-            sums.index_add_(0, y, X)
             idx = torch.as_tensor(np.flatnonzero(new), device=self.device)
-            self._ref[idx] = sums[idx] / batch_counts_t[idx, None].to(_core.F64)
+            sums = onehot.index_select(0, idx) @ X
+            self._ref[idx] = sums / batch_counts_t[idx, None].to(_core.F64)
             self._has_ref |= new
         X.sub_(self._ref.index_select(0, y))
-        self._s1.index_add_(0, y, X)
-        self._s2.index_add_(0, y, torch.einsum("ij,ij->i", X, X))
+        self._s1.addmm_(onehot, X)
+        self._s2.addmv_(onehot, torch.einsum("ij,ij->i", X, X))
         if self._scatter is not None:
             self._add_scatter(X, y, batch_counts)
         self._counts = total
