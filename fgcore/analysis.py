@@ -130,11 +130,15 @@ def best_test_accuracy(run) -> float:
     return float(max(values))
 
 
-def distance_ratio(run, epoch: int | str = "last") -> metrics.MSDRatio:
+def distance_ratio(run, epoch: int | str = "last", superclasses=None) -> metrics.MSDRatio:
     """App. B mean squared distance ratio of the run's training features: superclasses = the training
-    labels, subclasses = the original classes (superclasses with one class are left out)."""
-    return metrics.msd_ratio(run.features(epoch, "train"), run.labels("train", "original"),
-                             run.labels("train", "train"))
+    labels, subclasses = the original classes (superclasses with one class are left out).
+    superclasses: only these training labels (e.g. the "similar" ones of App. B.1), pooled."""
+    H, fine, coarse = run.features(epoch, "train"), run.labels("train", "original"), run.labels("train", "train")
+    if superclasses is not None:
+        keep = np.isin(coarse, list(superclasses))
+        H, fine, coarse = H[keep], fine[keep], coarse[keep]
+    return metrics.msd_ratio(H, fine, coarse)
 
 
 def pair_distance_ratio(H: np.ndarray, cluster: np.ndarray, a: int, b: int) -> float:
@@ -148,3 +152,49 @@ def pair_distance_ratio(H: np.ndarray, cluster: np.ndarray, a: int, b: int) -> f
     sq = lambda X, Y: ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
     within = sq(A, A)[~np.eye(len(A), dtype=bool)].mean()
     return float(within / sq(A, B).mean())
+
+
+def ratio_curves(runs, x_key: str, *, group_key: str | None = "weight_decay",
+                 superclasses: str | None = None) -> dict[Any, dict[str, list]]:
+    """App. B curves (Fig. 17, 18): the distance ratio against a grid parameter, one curve per group.
+
+    runs: [(grid point, Run)] of a grid experiment (seeds are grid points too).
+    x_key: the grid key on the x axis (e.g. "data_args.sigma2"); group_key: one curve per value.
+    superclasses: None for the overall ratio, or "similar" / "dissimilar" (App. B.1): the pair-weighted
+    ratio over those superclasses only (from the run's data meta).
+    Returns {group: {"x": [...], "median": [...], "seeds": [[ratio per seed] per x],
+                     "reached_100": [every seed reached 100% training accuracy, per x]}}.
+    """
+    table: dict[Any, dict[Any, list[tuple[float, bool]]]] = {}
+    for point, run in runs:
+        group = point.get(group_key) if group_key else None
+        if superclasses is not None:
+            chosen = run.meta.get("data_meta", {}).get(f"{superclasses}_superclasses")
+            if not chosen:
+                raise ValueError(f"{run}: its data has no '{superclasses}' superclasses (App. B.1 needs tau2)")
+            value = distance_ratio(run, superclasses=chosen).overall
+        else:
+            value = distance_ratio(run).overall
+        reached = run.final_train_accuracy() >= 1.0
+        table.setdefault(group, {}).setdefault(point[x_key], []).append((value, reached))
+    curves = {}
+    for group, by_x in table.items():
+        xs = sorted(by_x)
+        curves[group] = {"x": xs, "median": [float(np.median([v for v, _ in by_x[x]])) for x in xs],
+                         "seeds": [[v for v, _ in by_x[x]] for x in xs],
+                         "reached_100": [all(r for _, r in by_x[x]) for x in xs]}
+    return curves
+
+
+def spearman(x, y) -> float:
+    """Spearman rank correlation (scipy), 0 when either side is constant."""
+    from scipy.stats import spearmanr
+
+    if len(set(x)) < 2 or len(set(y)) < 2:
+        return 0.0
+    return float(spearmanr(x, y).statistic)
+
+
+def theory_ratio(run, split: str = "test") -> float:
+    """Sec. 7 ratio on the run's features: clusters C1 (original class 0) against C2 (class 1)."""
+    return pair_distance_ratio(run.features("last", split), run.labels(split, "original"), 0, 1)

@@ -329,6 +329,7 @@ class _Trainer:
             "n_train_classes": self.n_train_classes,
             "superclass_of": None if self.superclass_of is None else [int(v) for v in self.superclass_of],
             "data_source": train_ds.source,
+            "data_meta": _small_json(train_ds.meta),
             "n_train": int(len(train_ds.y)), "n_test": int(len(self.datasets["test"].y)),
             "feature_dim": int(self.model.feature_dim),
             "snapshot_epochs": list(spec.snapshot_epochs),
@@ -340,3 +341,20 @@ class _Trainer:
         # Remove stray files of epochs beyond a resumed run's checkpoint is unnecessary: every file
         # is rewritten for the epochs this run covers, and the manifest lists what is there now.
         entry.write_manifest({"key": entry.key})
+
+
+def _small_json(value: Any, limit: int = 256) -> Any:
+    """The JSON-friendly, small parts of a Dataset's meta (parameters, group lists; no big arrays)."""
+    if isinstance(value, dict):
+        out = {str(k): _small_json(v, limit) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None}
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.size <= limit else None
+    if isinstance(value, (list, tuple)):
+        return [_small_json(v, limit) for v in value] if len(value) <= limit else None
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return None
+
