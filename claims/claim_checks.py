@@ -25,6 +25,10 @@ CLP_FRACTION = 0.75     # CPU tiers: CLP recovers >= 3/4 of the way from chance 
 CLP_ABSOLUTE = 0.93     # gpu, official CIFAR-10, ResNet-18: the paper's number (abstract, Fig. 9)
 CLP_CLOSE = 0.03        # gpu: CLP within 3 points of LPO and of OT (Fig. 9: the three bars nearly equal)
 
+# The negative control of the fine-structure claims (fixture [controls] fine_structure).
+NO_SUBCLUSTERS = ("one Gaussian per superclass split by a random hyperplane: the subclasses are linearly "
+                  "decodable but form no sub-clusters")
+
 
 def recorder(claim, seed: int, *, control: bool = False, description: str | None = None):
     """record(name, value, op, threshold, why): the claim's check, or the same check on its control."""

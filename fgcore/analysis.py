@@ -195,6 +195,6 @@ def spearman(x, y) -> float:
     return float(spearmanr(x, y).statistic)
 
 
-def theory_ratio(run, split: str = "test") -> float:
+def theory_ratio(run, epoch: int | str = "last", split: str = "test") -> float:
     """Sec. 7 ratio on the run's features: clusters C1 (original class 0) against C2 (class 1)."""
-    return pair_distance_ratio(run.features("last", split), run.labels(split, "original"), 0, 1)
+    return pair_distance_ratio(run.features(epoch, split), run.labels(split, "original"), 0, 1)

@@ -11,6 +11,7 @@ A fixture is data, not code:
     [grid]                       # optional: one run per combination ("data_args.sigma2" reaches inside)
     weight_decay = [5e-3, 5e-4]
     setting = [{ "data_args.d" = 1000, lr = 3e-5 }, ...]   # a table sets dependent fields together
+    replicate = [0, 1, 2]        # repetitions: added to the seed of every grid point
     [profiles.quick]             # optional: overrides of spec and grid under a profile
     spec = { epochs = 30 }
     grid = { weight_decay = [5e-4] }
@@ -99,8 +100,12 @@ class Experiment:
                 point.update(value if isinstance(value, Mapping) else {key: value})
             data = _merge({}, spec)
             for key, value in point.items():
-                _set_path(data, key, value)
-            data["seed"] = int(data.get("seed", 0)) + seed
+                if key != "replicate":
+                    _set_path(data, key, value)
+            # `replicate` (a grid key) repeats every grid point with seeds offset by its values, so
+            # each point and repetition gets its own data and initialisation (no shared noise
+            # across the grid, which would correlate neighbouring points).
+            data["seed"] = int(data.get("seed", 0)) + int(point.get("replicate", 0)) + seed
             if "snapshot_epochs" in data and data["snapshot_epochs"] is not None:
                 data["snapshot_epochs"] = [e for e in data["snapshot_epochs"] if e <= data.get("epochs", 350)]
             try:

@@ -156,3 +156,30 @@ def test_theory_means_shared_across_splits_and_merge_control():
 def test_theory_bad_parameters_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         theory_clusters("train", **{"d": 16, "n": 8, **kwargs})
+
+
+def test_shared_subclass_means_control():
+    ds = gaussian_mixture("train", dim=8, n_per_class=30, sigma2=9.0, subclasses="shared", seed=3)
+    means = ds.meta["means"]
+    np.testing.assert_array_equal(means[:5], means[5:])
+    assert ds.n_classes == 10 and np.all(ds.superclass == ds.y % 5)
+
+
+def test_hyperplane_subclasses_are_sides_of_a_plane():
+    ds = gaussian_mixture("train", dim=8, n_per_class=100, sigma2=9.0, subclasses="hyperplane", seed=3)
+    assert np.all(ds.superclass == ds.y % 5)
+    counts = np.bincount(ds.y, minlength=10)
+    assert counts.sum() == 1000 and counts.min() > 60  # each side of a plane through the mean: about half
+    from sklearn.linear_model import LogisticRegression
+
+    for s in range(5):  # within a superclass the two subclasses are linearly separable
+        rows = ds.superclass == s
+        clf = LogisticRegression(C=1e4, max_iter=2000).fit(ds.x[rows], ds.y[rows])
+        assert clf.score(ds.x[rows], ds.y[rows]) > 0.97
+    with pytest.raises(ValueError, match="subclasses="):
+        gaussian_mixture("train", subclasses="nested")
+
+
+def test_theory_test_split_size():
+    assert theory_clusters("test", d=64, n=8, n_test=40).x.shape == (40, 64)
+    assert theory_clusters("train", d=64, n=8, n_test=40).x.shape == (8, 64)

@@ -12,6 +12,7 @@ from .dataset import Dataset, check_split, split_seed
 
 # App. B is silent on sizes; these keep a fast-tier MLP run to seconds on a CPU. All are parameters.
 GMM_DEFAULTS = {"n_classes": 10, "dim": 32, "sigma2": 4.0, "n_per_class": 200, "n_superclasses": 5}
+SUBCLASS_MODES = ("separate", "shared", "hyperplane")
 
 
 def _positive(name: str, value, integer: bool = False):
@@ -57,6 +58,7 @@ def gaussian_mixture(
     similar_superclasses=None,
     n_superclasses: int = GMM_DEFAULTS["n_superclasses"],
     seed: int = 0,
+    subclasses: str = "separate",
 ) -> Dataset:
     """Mixture of `n_classes` Gaussians N(mu_c, I) in R^dim, `n_per_class` samples per class (App. B).
 
@@ -68,6 +70,12 @@ def gaussian_mixture(
     (default: the first half, ``range(n_superclasses // 2)``) are made of similar subclasses whose
     means are drawn around a shared mu with variance tau2 (see gaussian_mixture_means). tau2=None
     gives plain App. B, with no similar superclasses.
+
+    subclasses: "separate" (the mixture above), or one of two negative controls in which a
+    superclass has no sub-clusters: "shared" (every subclass of a superclass has the superclass's
+    first mean, so its subclasses are indistinguishable) and "hyperplane" (each superclass is one
+    Gaussian N(mu_s, I) and its two subclasses are the two sides of a seeded random hyperplane through
+    mu_s: linearly decodable, but not clusters; needs two subclasses per superclass).
 
     x is float32 (n, dim); samples are shuffled (seeded) so no slice of x is class-ordered.
     meta holds the means (float64), the similar / dissimilar superclasses and every parameter.
@@ -100,12 +108,26 @@ def gaussian_mixture(
                 f"similar_superclasses={similar!r} must be distinct superclass indices in 0..{n_superclasses - 1}."
             )
         similar = tuple(sorted(int(s) for s in similar))
+    if subclasses not in SUBCLASS_MODES:
+        raise ValueError(f"subclasses={subclasses!r} is not one of {', '.join(SUBCLASS_MODES)}.")
+    if subclasses == "hyperplane" and n_classes != 2 * n_superclasses:
+        raise ValueError("subclasses='hyperplane' splits each superclass in two: it needs n_classes = "
+                         f"2 * n_superclasses, got {n_classes} and {n_superclasses}.")
     means = gaussian_mixture_means(n_classes, dim, sigma2, tau2, similar, n_superclasses, seed)
+    if subclasses != "separate":  # controls: one mean per superclass
+        means = means[np.arange(n_classes) % n_superclasses]
 
     rng = np.random.default_rng(split_seed(seed, split, "gaussian_mixture"))
     y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
     rng.shuffle(y)
     x = means[y] + rng.standard_normal((y.shape[0], dim))  # samples N(mu_c, I)
+    if subclasses == "hyperplane":
+        # Relabel by the side of a hyperplane through the superclass mean (normals fixed by the seed).
+        normals = np.random.default_rng(np.random.SeedSequence([int(seed), 0x4E0])).standard_normal(
+            (n_superclasses, dim))
+        superclass = y % n_superclasses
+        side = np.einsum("ij,ij->i", x - means[y], normals[superclass]) > 0
+        y = superclass + n_superclasses * side.astype(np.int64)
     superclass_map = np.arange(n_classes, dtype=np.int64) % n_superclasses
     return Dataset(
         x=x.astype(np.float32),
@@ -123,7 +145,7 @@ def gaussian_mixture(
             "dissimilar_superclasses": tuple(s for s in range(n_superclasses) if s not in similar),
             "params": {
                 "n_classes": n_classes, "dim": dim, "sigma2": sigma2, "n_per_class": n_per_class,
-                "tau2": tau2, "n_superclasses": n_superclasses, "seed": int(seed),
+                "tau2": tau2, "n_superclasses": n_superclasses, "seed": int(seed), "subclasses": subclasses,
             },
         },
     )
@@ -155,8 +177,13 @@ def theory_clusters(
     kappa: float = THEORY_DEFAULTS["kappa"],
     seed: int = 0,
     merge_c1_c2: bool = False,
+    n_test: int | None = None,
 ) -> Dataset:
     """The Sec. 7 data (eq. 7): x = mu_p + xi, xi ~ N(0, kappa^2 I), 4 clusters of n/4 samples.
+
+    n_test: samples of the test split (default n). The theorem's n = d^0.32 leaves 2-6 training
+    samples per cluster, too few to measure distances on, so claims measure on fresh test samples
+    from the same clusters (the noise of a fresh sample is independent of the trained weights).
 
     Means: pairwise orthogonal with ||mu_p|| = tau (default tau = d^0.52, the paper's example).
     y = cluster index 0..3 (C1..C4); superclass = y // 2: superclass 0 is coarse label +1 (C1, C2),
@@ -167,6 +194,8 @@ def theory_clusters(
     check_split(split)
     d = _positive("d", d, integer=True)
     n = _positive("n", n, integer=True)
+    if split == "test" and n_test is not None:
+        n = _positive("n_test", n_test, integer=True)
     if d < 4:
         raise ValueError(f"d={d} is too small: 4 pairwise-orthogonal means need d >= 4.")
     if n % 4:

@@ -228,7 +228,7 @@ class _Trainer:
     def _evaluate(self, epoch: int, record: dict[str, Any]) -> None:
         spec = self.spec
         snapshot = epoch in spec.snapshot_epochs
-        statistics = snapshot or epoch % spec.stats_every == 0 or epoch == spec.epochs
+        statistics = snapshot or epoch == spec.epochs or (spec.stats_every > 0 and epoch % spec.stats_every == 0)
         started = time.perf_counter()
         test_record, test_arrays = self._eval_pass("test", statistics=False, keep_features=snapshot)
         record.update(test_record)

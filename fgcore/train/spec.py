@@ -71,7 +71,8 @@ class RunSpec:
     optimizer:    "sgd" (minibatch, momentum) or "gd" (full-batch gradient descent, the theory setting)
     epochs:       number of passes (for "gd": number of gradient steps)
     snapshot_epochs: epochs whose full train/test features are stored (None: default_snapshots)
-    stats_every:  per-epoch statistics (NC1, NC2, D) every this many epochs (and at every snapshot)
+    stats_every:  per-epoch statistics (NC1, NC2, D) every this many epochs and at every snapshot
+                  (0: at snapshots only)
     """
 
     dataset: str
@@ -114,8 +115,8 @@ class RunSpec:
             raise bad("lr", f"must be positive, got {self.lr!r}")
         if self.weight_decay < 0 or not 0 <= self.momentum < 1:
             raise bad("weight_decay/momentum", "weight_decay must be >= 0 and momentum in [0, 1)")
-        if not isinstance(self.stats_every, int) or self.stats_every < 1:
-            raise bad("stats_every", f"must be a positive integer, got {self.stats_every!r}")
+        if not isinstance(self.stats_every, int) or self.stats_every < 0:
+            raise bad("stats_every", f"must be a non-negative integer (0: snapshots only), got {self.stats_every!r}")
         for name in ("subset", "test_subset"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
