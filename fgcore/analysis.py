@@ -6,6 +6,7 @@ the report and a researcher in a notebook compute the same thing the same way.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,22 @@ def fine_label_distances(run, epoch: int | str) -> dict[str, float]:
             "different": float(D[different].mean())}
 
 
+def _memoised(function):
+    """Cache a result per (run key, arguments) within the process: t-SNE + probes cost seconds, and
+    several claims (tsne-subclusters, clp-recovers, ...) ask for the same run's CLP."""
+    results: dict = {}
+
+    @functools.wraps(function)
+    def wrapper(run, epoch: int | str = "last", **options: Any):
+        key = (run.key, epoch, tuple(sorted(options.items())))
+        if key not in results:
+            results[key] = function(run, epoch, **options)
+        return results[key]
+
+    return wrapper
+
+
+@_memoised
 def clp(run, epoch: int | str = "last", **options: Any):
     """Cluster-and-Linear-Probe (Sec. 4.3) on the run's features; options go to fgcore.clp."""
     if run.superclass_of is None:
@@ -115,6 +132,7 @@ def clp(run, epoch: int | str = "last", **options: Any):
         y_tr=run.labels("train", "original"), **options)
 
 
+@_memoised
 def lpo(run, epoch: int | str = "last", **options: Any):
     """Linear probe on the original labels (LPO of Fig. 9) with the same probe as CLP."""
     return fgclp.linear_probe(run.features(epoch, "train"), run.labels("train", "original"),
