@@ -22,13 +22,16 @@ $(STAMP): pyproject.toml
 data: $(STAMP)
 	@$(PY) -m fgcore data prepare fashion_mnist || echo "(continuing: the slow tier will say what is missing)"
 
+# Claims that share runs stay on one xdist worker (--dist loadgroup), so each run trains once.
+CLAIMS := $(PY) -m pytest claims -q -n $(JOBS) --dist loadgroup
+
 test: $(STAMP) data
 	$(PY) -m pytest tests -q -n $(JOBS) $(PYTEST_OK)
-	$(PY) -m pytest claims -m fast -q -n $(JOBS) $(PYTEST_OK)
+	$(CLAIMS) -m fast --fg-report reports/fast $(PYTEST_OK)
 
 report: $(STAMP) data
-	$(PY) -m pytest claims -m "fast or slow or gpu" -q -n $(JOBS) --html=$(REPORT_DIR)/pytest.html --self-contained-html $(PYTEST_OK)
-	@echo "report: $(abspath $(REPORT_DIR))/pytest.html"
+	$(CLAIMS) -m "fast or slow or gpu" -rs --fg-report $(REPORT_DIR) --html=$(REPORT_DIR)/pytest.html --self-contained-html $(PYTEST_OK)
+	@echo "report: $(abspath $(REPORT_DIR))/index.html"
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -p no:xdist --benchmark-only $(PYTEST_OK)
