@@ -34,7 +34,7 @@ report: $(STAMP) data
 	@echo "report: $(abspath $(REPORT_DIR))/index.html"
 
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -p no:xdist --benchmark-only $(PYTEST_OK)
+	$(PY) -m pytest tests/benchmarks/bench_*.py -p no:xdist --benchmark-only $(PYTEST_OK)
 
 clean:
 	rm -rf $(VENV) reports/latest .pytest_cache .hypothesis

@@ -16,7 +16,7 @@ examples:
 Runs already complete in the cache are skipped; a sweep started again after an interruption
 runs only what is missing. Exit code: the number of failed runs (at most 100), 0 when all
 succeeded, 130 when interrupted; 2 with an `error:` line for a mistake in the command.
-Sweep file (grid.toml) format: see docs/running-the-full-replication.md or fgcore/sweep/plan.py.
+Sweep file (grid.toml) format: see README.md, "Running the full replication", or fgcore/sweep/plan.py.
 """
 
 

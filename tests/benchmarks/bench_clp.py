@@ -1,7 +1,7 @@
 """Speed of the CLP embedding: openTSNE vs scikit-learn's t-SNE on 10,000 x 512 (issue 3 target:
 openTSNE at least 2x faster on 2 cores).
 
-    PYTHONPATH=. .venv/bin/python -m pytest benchmarks/bench_clp.py -p no:xdist --benchmark-only
+    PYTHONPATH=. .venv/bin/python -m pytest tests/benchmarks/bench_clp.py -p no:xdist --benchmark-only
 
 Both run through fgcore.clp.embed with the same settings (perplexity 30, 250 + 500 iterations, PCA
 initialisation, the same thread rule), on one superclass of the CIFAR-10 CLP: 10,000 features of

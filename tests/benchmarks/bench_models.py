@@ -1,7 +1,7 @@
 """Training throughput of the CPU models: one SGD step (forward, cross-entropy, backward, update)
 at batch 128, in images per second.
 
-    PYTHONPATH=. python -m pytest benchmarks/bench_models.py --benchmark-only -p no:cacheprovider
+    PYTHONPATH=. python -m pytest tests/benchmarks/bench_models.py --benchmark-only -p no:cacheprovider
 
 ResNet-18 on a CPU takes seconds per step, so it runs a handful of rounds; small_cnn runs more.
 The images/s figure (wall clock), the CPU seconds per step and the setup (device, threads, torch version) are stored in extra_info, so they

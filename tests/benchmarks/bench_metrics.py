@@ -1,6 +1,6 @@
 """Speed of fgcore.metrics (issue 3 targets).
 
-    PYTHONPATH=. .venv/bin/python -m pytest benchmarks/bench_metrics.py -p no:xdist --benchmark-only
+    PYTHONPATH=. .venv/bin/python -m pytest tests/benchmarks/bench_metrics.py -p no:xdist --benchmark-only
 
 * D closed form vs brute force (all n^2 pairwise squared distances, scipy's cdist, then class-block
   means) at n = 3,000, d = 512, C = 10. Target: closed form >= 100x faster. The brute-force test

@@ -1,6 +1,6 @@
 """Open the claims report in headless Chromium and take screenshots (what a reader sees first, and all of it).
 
-    PYTHONPATH=. .venv/bin/python tools/screenshot_report.py [RECORDS.json | --html index.html] [-o DIR]
+    .venv/bin/python -m fgcore.report.screenshot [RECORDS.json | --html index.html] [-o DIR]
 
 Builds DIR/index.html from RECORDS.json (default: tests/data/claims_sample.json, a recorded session),
 opens it in Chromium through chromedriver (the W3C WebDriver protocol over HTTP, spoken here with the
@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the checkout: fgcore/report/screenshot.py
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars", "--force-device-scale-factor=1"]
