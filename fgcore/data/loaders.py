@@ -7,6 +7,7 @@ import inspect
 from .cifar import load_cifar10, load_cifar100
 from .dataset import Dataset, check_split, split_seed, stratified_subset
 from .digits import load_digits
+from .external import FORM, is_import_path, load_external
 from .idx import load_fashion_mnist
 from .image_folder import load_image_folder
 from .synthetic import gaussian_mixture, theory_clusters
@@ -25,7 +26,7 @@ DATASETS: dict[str, str] = {
 
 
 def _valid_names() -> str:
-    return ", ".join([*DATASETS, IMAGE_FOLDER_PREFIX + "<path>"])
+    return ", ".join([*DATASETS, IMAGE_FOLDER_PREFIX + "<path>", f"an import path {FORM}"])
 
 
 def _call(loader, dataset: str, split: str, fixed: dict, options: dict) -> Dataset:
@@ -52,7 +53,8 @@ def load(
 ) -> Dataset:
     """Load one split ("train" or "test") of a data set.
 
-    name: one of DATASETS or ``image_folder:<path>`` (``<path>/<split>/<class>/*.jpg|png``).
+    name: one of DATASETS, ``image_folder:<path>`` (``<path>/<split>/<class>/*.jpg|png``), or an import
+        path "package.module:callable" returning arrays (fgcore.data.external).
     root: a folder to look in first (real data); ignored by the synthetic data sets.
     subset: keep a stratified sample of this many examples, drawn with a seed derived from
         (seed, split) (see fgcore.data.dataset.stratified_subset); None keeps the whole split.
@@ -83,6 +85,8 @@ def load(
         ds = _call(gaussian_mixture, name, split, {"seed": seed}, options)
     elif name == "theory_clusters":
         ds = _call(theory_clusters, name, split, {"seed": seed}, options)
+    elif is_import_path(name):
+        ds = load_external(name, split, seed, options)
     else:
         raise ValueError(f"name={name!r} is not a known data set; valid names: {_valid_names()}.")
     if subset is None:
