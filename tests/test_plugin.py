@@ -44,6 +44,14 @@ def test_control_cannot_fail(claim):
 '''
 
 
+def _plugin_args() -> list[str]:
+    """Load the fgcore plugin explicitly only where its entry point is not installed (PYTHONPATH runs)."""
+    import importlib.metadata
+
+    installed = any(ep.name == "fgcore" for ep in importlib.metadata.entry_points(group="pytest11"))
+    return [] if installed else ["-p", "fgcore.pytest_plugin"]
+
+
 @pytest.fixture
 def project(pytester, tmp_path, monkeypatch):
     fixtures = tmp_path / "fixtures"
@@ -58,7 +66,7 @@ def project(pytester, tmp_path, monkeypatch):
 
 
 def test_claims_run_by_tag_and_tier_with_records(project):
-    result = project.runpytest_subprocess("-m", "fast", "--fg-report", "out", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(*_plugin_args(), "-m", "fast", "--fg-report", "out", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1, deselected=2)
     result.stdout.fnmatch_lines(["*negative control (same as the claim) passes the claim's checks too*"])
     payload = json.loads((project.path / "out" / "claims.json").read_text())
@@ -73,13 +81,13 @@ def test_claims_run_by_tag_and_tier_with_records(project):
 
 
 def test_gpu_claims_skip_with_the_reason(project):
-    result = project.runpytest_subprocess("-m", "gpu", "-rs", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(*_plugin_args(), "-m", "gpu", "-rs", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=2, deselected=2)
     result.stdout.fnmatch_lines(["*no CUDA device*"])
 
 
 def test_experiment_filter(project):
-    result = project.runpytest_subprocess("--fg-experiments", "tiny-g*", "--collect-only", "-q", "-p", "no:cacheprovider")
+    result = project.runpytest_subprocess(*_plugin_args(), "--fg-experiments", "tiny-g*", "--collect-only", "-q", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*test_good[[]tiny-gpu[]]*"])
     assert "tiny-fast" not in result.stdout.str()
 

@@ -323,6 +323,14 @@ def test_sweep_command_parses_and_names_profile_seed_and_cache():
     assert build_parser().parse_args(["--cache", "/c", "sweep", "x"]).cache == "/c"
 
 
+def _plugin_args() -> list[str]:
+    """Load the fgcore plugin explicitly only where its entry point is not installed (PYTHONPATH runs)."""
+    import importlib.metadata
+
+    installed = any(ep.name == "fgcore" for ep in importlib.metadata.entry_points(group="pytest11"))
+    return [] if installed else ["-p", "fgcore.pytest_plugin"]
+
+
 CLAIM_TEST = """
 import pytest
 
@@ -338,7 +346,7 @@ def test_claims_read_the_cache_a_sweep_filled_and_name_the_sweep_for_a_missing_r
                                                                                    monkeypatch):
     monkeypatch.setenv("FGCORE_FIXTURES", str(local_sweep["fixtures"]))
     pytester.makepyfile(test_claims=CLAIM_TEST)
-    result = pytester.runpytest_inprocess("-p", "fgcore.pytest_plugin", "-p", "no:cacheprovider",
+    result = pytester.runpytest_inprocess(*_plugin_args(), "-p", "no:cacheprovider",
                                           "--fg-train", "never", "--fg-cache", str(local_sweep["cache"]))
     result.assert_outcomes(passed=2, failed=1)  # tiny-a, tiny-b from the cache; broken is missing
     text = result.stdout.str()
