@@ -102,7 +102,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """gpu claims skip with the exact reason when there is no CUDA device."""
+    """Claims that no selected experiment carries are deselected (not "skipped: empty parameter set");
+    gpu claims skip with the exact reason when there is no CUDA device."""
+    unused = [item for item in items if item.get_closest_marker("claim") and hasattr(item, "callspec")
+              and "experiment" in item.callspec.params and not isinstance(item.callspec.params["experiment"], str)]
+    if unused:
+        config.hook.pytest_deselected(items=unused)
+        items[:] = [item for item in items if item not in unused]
     gpu_items = [item for item in items if item.get_closest_marker("gpu")]
     if not gpu_items:
         return
