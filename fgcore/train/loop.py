@@ -230,6 +230,8 @@ class _Trainer:
         snapshot = epoch in spec.snapshot_epochs
         statistics = snapshot or epoch == spec.epochs or (spec.stats_every > 0 and epoch % spec.stats_every == 0)
         started = time.perf_counter()
+        if spec.stats_every == 0 and not statistics:
+            return  # "snapshots only": the synthetic runs need nothing in between (no test pass either)
         test_record, test_arrays = self._eval_pass("test", statistics=False, keep_features=snapshot)
         record.update(test_record)
         if statistics or snapshot:
@@ -308,9 +310,11 @@ class _Trainer:
             self.history.append(record)
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(loss=f"{record['train_loss_running']:.3g}",
-                                acc=f"{record.get('train_acc', record['train_acc_running']):.3f}",
-                                test=f"{record['test_acc']:.3f}")
+                shown = {"loss": f"{record['train_loss_running']:.3g}",
+                         "acc": f"{record.get('train_acc', record['train_acc_running']):.3f}"}
+                if "test_acc" in record:
+                    shown["test"] = f"{record['test_acc']:.3f}"
+                bar.set_postfix(shown)
             if time.monotonic() - self.last_checkpoint > CHECKPOINT_SECONDS and epoch < spec.epochs:
                 self._checkpoint(epoch)
         if bar is not None:

@@ -72,7 +72,8 @@ class RunSpec:
     epochs:       number of passes (for "gd": number of gradient steps)
     snapshot_epochs: epochs whose full train/test features are stored (None: default_snapshots)
     stats_every:  per-epoch statistics (NC1, NC2, D) every this many epochs and at every snapshot
-                  (0: at snapshots only)
+                  (0: at snapshots only, and then the test split too is evaluated only there);
+                  the test split is evaluated every epoch otherwise
     """
 
     dataset: str
