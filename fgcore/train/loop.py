@@ -34,6 +34,8 @@ from .spec import RunSpec
 # Seconds between resume checkpoints (the final checkpoint is always written).
 CHECKPOINT_SECONDS = float(os.environ.get("FGCORE_CHECKPOINT_SECONDS", 300))
 EVAL_BATCH = {"cpu": 1024, "cuda": 2048}
+# Labelings whose head also predicts the original class (identity: itself; fine: fine label mod C).
+ORIGINAL_HEAD_LABELINGS = ("identity", "fine")
 
 
 def default_device() -> torch.device:
@@ -203,7 +205,7 @@ class _Trainer:
                 kept.append(h.cpu())
         record[f"{name}_loss"] = total_loss.item() / split.n
         record[f"{name}_acc"] = correct.item() / split.n
-        if self._original_prediction(torch.zeros(1, dtype=torch.int64, device=self.device)) is not None:
+        if spec.labeling in ORIGINAL_HEAD_LABELINGS:
             record[f"{name}_acc_original"] = correct_original.item() / split.n
         if statistics:
             train_stats = accumulators["train"].result()
@@ -217,13 +219,10 @@ class _Trainer:
         return record, arrays
 
     def _original_prediction(self, pred: torch.Tensor) -> torch.Tensor | None:
-        """Original-class predictions where the head can give them (identity and fine labelings)."""
-        labeling = self.spec.labeling
-        if labeling == "identity":
-            return pred
-        if labeling == "fine":
-            return pred % self.n_classes
-        return None
+        """Original-class predictions where the head can give them (ORIGINAL_HEAD_LABELINGS)."""
+        if self.spec.labeling not in ORIGINAL_HEAD_LABELINGS:
+            return None
+        return pred % self.n_classes  # identity: pred < C already; fine: fine label f -> f mod C
 
     def _evaluate(self, epoch: int, record: dict[str, Any]) -> None:
         spec = self.spec
@@ -234,13 +233,12 @@ class _Trainer:
             return  # "snapshots only": the synthetic runs need nothing in between (no test pass either)
         test_record, test_arrays = self._eval_pass("test", statistics=False, keep_features=snapshot)
         record.update(test_record)
-        if statistics or snapshot:
-            train_record, train_arrays = self._eval_pass("train", statistics=statistics, keep_features=snapshot)
+        if statistics:  # every snapshot epoch is a statistics epoch
+            train_record, train_arrays = self._eval_pass("train", statistics=True, keep_features=snapshot)
             record.update(train_record)
-            if statistics:
-                save_tensors(self.entry.file(f"stats/epoch_{epoch:04d}.safetensors"),
-                             {k: train_arrays[k] for k in ("D_train", "D_original")})
-                self.stats_epochs.append(epoch)
+            save_tensors(self.entry.file(f"stats/epoch_{epoch:04d}.safetensors"),
+                         {k: train_arrays[k] for k in ("D_train", "D_original")})
+            self.stats_epochs.append(epoch)
             if snapshot:
                 save_tensors(self.entry.file(f"features/epoch_{epoch:04d}.safetensors"),
                              {"train": train_arrays["features"], "test": test_arrays["features"]})
@@ -342,8 +340,8 @@ class _Trainer:
             "torch": torch.__version__, "python": platform.python_version(),
             "train_seconds": seconds, "pid": os.getpid(), "host": platform.node(),
         })
-        # Remove stray files of epochs beyond a resumed run's checkpoint is unnecessary: every file
-        # is rewritten for the epochs this run covers, and the manifest lists what is there now.
+        # A resumed run re-ran every epoch after its checkpoint, so the files a crash left for those
+        # epochs have been rewritten; the manifest lists (and checksums) what is there now.
         entry.write_manifest({"key": entry.key})
 
 
