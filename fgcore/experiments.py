@@ -37,6 +37,10 @@ else:  # pragma: no cover
 from .train.spec import RunSpec
 
 TIERS = ("fast", "slow", "gpu")
+# A base seed S (pytest --fg-seed / --fg-seeds, fgcore train --seed) moves every seed of an experiment
+# by S * BASE_SEED_STRIDE, far beyond the seeds a grid uses itself (replicates, per-point seeds), so
+# two base seeds never share a run and their verdicts are independent repetitions.
+BASE_SEED_STRIDE = 10_000
 PROFILES = ("paper", "quick")
 
 
@@ -83,7 +87,8 @@ class Experiment:
     def runs(self, profile: str | None = None, seed: int = 0) -> list[tuple[dict[str, Any], RunSpec]]:
         """(grid point, RunSpec) for every combination of the grid under `profile`.
 
-        `seed` is added to every seed of the experiment (the base seed of `pytest --fg-seed`).
+        `seed` is the base seed (`pytest --fg-seed`): every seed of the experiment moves by
+        seed * BASE_SEED_STRIDE.
         """
         spec, grid = dict(self.spec), dict(self.grid)
         if profile is not None and profile in self.profiles:
@@ -105,7 +110,7 @@ class Experiment:
             # `replicate` (a grid key) repeats every grid point with seeds offset by its values, so
             # each point and repetition gets its own data and initialisation (no shared noise
             # across the grid, which would correlate neighbouring points).
-            data["seed"] = int(data.get("seed", 0)) + int(point.get("replicate", 0)) + seed
+            data["seed"] = int(data.get("seed", 0)) + int(point.get("replicate", 0)) + BASE_SEED_STRIDE * seed
             if "snapshot_epochs" in data and data["snapshot_epochs"] is not None:
                 data["snapshot_epochs"] = [e for e in data["snapshot_epochs"] if e <= data.get("epochs", 350)]
             try:

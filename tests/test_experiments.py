@@ -42,7 +42,8 @@ def test_grid_profile_and_seed(fixtures: Path):
     point, spec = runs[0]
     assert set(point) == {"weight_decay", "data_args.sigma2"} and spec.data_args["sigma2"] == point["data_args.sigma2"]
     quick = exp.runs("quick", seed=3)
-    assert len(quick) == 3 and all(s.epochs == 2 and s.seed == 4 and s.weight_decay == 5e-4 for _, s in quick)
+    assert len(quick) == 3 and all(s.epochs == 2 and s.seed == 1 + 3 * 10_000 and s.weight_decay == 5e-4
+                                   for _, s in quick)
     assert all(s.snapshot_epochs[-1] == 2 for _, s in quick)
 
 
@@ -52,6 +53,13 @@ def test_grid_tables_set_dependent_fields(fixtures: Path):
     (fixtures / "exp.toml").write_text(text)
     specs = load_experiment("exp").run_specs()
     assert {(s.data_args["sigma2"], s.lr) for s in specs} == {(1.0, 0.5), (9.0, 0.2)}
+
+
+def test_replicates_and_base_seeds_never_share_a_run(fixtures: Path):
+    (fixtures / "exp.toml").write_text(TOML.replace('"data_args.sigma2" = [1.0, 4.0, 16.0]', "replicate = [0, 1, 2]"))
+    exp = load_experiment("exp")
+    keys = [{spec.key for spec in exp.run_specs(seed=base)} for base in range(3)]
+    assert all(len(k) == 6 for k in keys) and not (keys[0] & keys[1]) and not (keys[1] & keys[2])
 
 
 def test_unknown_experiment_lists_the_known_ones(fixtures: Path):
