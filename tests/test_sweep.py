@@ -107,7 +107,7 @@ def test_profile_and_seeds_change_the_runs(fixtures, tmp_path):
     quick = plan_sweep(["tiny-b"], cache=tmp_path, profile="quick")
     assert [r.spec.epochs for r in quick.runs] == [2]
     seeds = plan_sweep(["tiny-b"], cache=tmp_path, profile="paper", seeds=[0, 1])
-    assert sorted(r.spec.seed for r in seeds.runs) == [0, 1] and len({r.key for r in seeds.runs}) == 2
+    assert sorted(r.spec.seed for r in seeds.runs) == [0, 10_000] and len({r.key for r in seeds.runs}) == 2
 
 
 def test_sweep_file_with_names_inline_experiment_and_slurm_defaults(fixtures, tmp_path):
@@ -131,7 +131,7 @@ def test_sweep_file_with_names_inline_experiment_and_slurm_defaults(fixtures, tm
     plan = plan_sweep([str(grid)], cache=tmp_path / "cache")
     assert plan.profile == "quick" and plan.seeds == (3,)
     assert sorted(r.sources[0] for r in plan.runs) == ["inline-wide[lr=0.01]", "inline-wide[lr=0.02]", "tiny-b"]
-    assert all(r.spec.seed == 3 for r in plan.runs)
+    assert all(r.spec.seed == 3 * 10_000 for r in plan.runs)  # base seed 3 (experiments.BASE_SEED_STRIDE)
     options = SlurmOptions().updated(plan.slurm_defaults, "sweep file")
     assert options.partition == "gpu" and parse_time(options.time) == 120
 
