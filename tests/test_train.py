@@ -135,3 +135,14 @@ def test_spec_validation_names_the_argument():
         tiny(epochs=0)
     with pytest.raises(ValueError, match="unknown field"):
         RunSpec.from_dict({**tiny().to_dict(), "learning_rate": 0.1})
+
+
+def test_a_cache_hit_imports_no_torch(tmp_path):
+    spec = tiny()
+    train(spec, cache=tmp_path)
+    script = ("import json, sys; from fgcore.train import RunSpec, train; "
+              "run = train(RunSpec.from_dict(json.loads(sys.argv[1])), cache=sys.argv[2]); "
+              "print(run.features('last').shape, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script, json.dumps(spec.to_dict()), str(tmp_path)],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
+    assert out.stdout.split()[-1] == "False", out.stdout

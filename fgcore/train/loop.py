@@ -1,4 +1,4 @@
-"""train(spec) -> Run: the one training loop, for the CPU and the GPU alike.
+"""The one training loop, for the CPU and the GPU alike (fgcore.train.train calls it on a cache miss).
 
 Every epoch: one pass of SGD over a fresh seeded permutation (augmentation on the device), then an
 evaluation of the test split (loss / accuracy on the training labels, accuracy on the original labels
@@ -16,7 +16,7 @@ import os
 import platform
 import sys
 import time
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -26,9 +26,8 @@ from .. import labels as fglabels
 from .. import losses as fglosses
 from .. import metrics as fgmetrics
 from .. import models as fgmodels
-from .cache import Entry, RunStore, atomic_write_bytes, atomic_write_json, save_tensors, torch_save_atomic
+from .cache import Entry, atomic_write_bytes, atomic_write_json, save_tensors, torch_save_atomic
 from .device_data import DeviceSplit, channel_stats, epoch_batches, to_device_split
-from .run import Run
 from .spec import RunSpec
 
 # Seconds between resume checkpoints (the final checkpoint is always written).
@@ -46,25 +45,9 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device: str | torch.device | None = None,
-          progress: bool | None = None, log: Callable[[str], None] | None = None) -> Run:
-    """Return the Run of `spec`, from the cache or by training it (once, even across processes).
-
-    progress: show a tqdm bar (default: when stderr is a terminal). log: where to say that this
-    process waits for another one training the same spec (default: stderr).
-    """
-    if not isinstance(spec, RunSpec):
-        raise TypeError(f"train(spec): expected a RunSpec, got {type(spec).__name__}")
-    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    entry = RunStore(cache).entry(spec.key)
-    if entry.is_complete():
-        return Run(entry)
-    waiting = lambda: log(f"fgcore: another process is training {spec.short} [{entry.key[:12]}]; waiting")
-    with entry.lock(on_wait=waiting):
-        if not entry.is_complete():
-            _Trainer(spec, entry, torch.device(device) if device else default_device(),
-                     sys.stderr.isatty() if progress is None else progress).run()
-    return Run(entry)
+def train_into(spec: RunSpec, entry: Entry, *, device: str | torch.device | None, progress: bool) -> None:
+    """Train `spec` into its (locked, incomplete) cache entry, resuming from a checkpoint if any."""
+    _Trainer(spec, entry, torch.device(device) if device else default_device(), progress).run()
 
 
 def _lr_factor(schedule: str, epoch: int, epochs: int) -> float:

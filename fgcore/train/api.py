@@ -1,0 +1,38 @@
+"""train(spec) -> Run: from the cache when the run is complete, else trained once (file lock).
+
+A cache hit imports neither torch nor the models: `fgcore train NAME` on a cached experiment returns
+in about the time Python takes to start.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable
+
+from .cache import RunStore
+from .run import Run
+from .spec import RunSpec
+
+
+def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None, progress: bool | None = None,
+          log: Callable[[str], None] | None = None) -> Run:
+    """Return the Run of `spec`, from the cache or by training it (once, even across processes).
+
+    device: "cpu", "cuda", "cuda:1", ... (default $FGCORE_DEVICE, else CUDA when available).
+    progress: show a tqdm bar (default: when stderr is a terminal). log: where to say that this
+    process waits for another one training the same spec (default: stderr).
+    """
+    if not isinstance(spec, RunSpec):
+        raise TypeError(f"train(spec): expected a RunSpec, got {type(spec).__name__}")
+    entry = RunStore(cache).entry(spec.key)
+    if entry.is_complete():
+        return Run(entry)
+    from . import loop  # torch and the models, only when something has to be trained
+
+    log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    waiting = lambda: log(f"fgcore: another process is training {spec.short} [{entry.key[:12]}]; waiting")
+    with entry.lock(on_wait=waiting):
+        if not entry.is_complete():
+            loop.train_into(spec, entry, device=device, progress=sys.stderr.isatty() if progress is None else progress)
+    return Run(entry)
