@@ -31,6 +31,7 @@ test: $(STAMP) data
 
 report: $(STAMP) data
 	$(CLAIMS) -m "fast or slow or gpu" -rs --fg-report $(REPORT_DIR) --html=$(REPORT_DIR)/pytest.html --self-contained-html $(PYTEST_OK)
+	-@for tier in fast slow; do $(PY) -m fgcore compare reports/baseline/$$tier.json $(REPORT_DIR)/claims.json --tier $$tier | tail -1; done
 	@echo "report: $(abspath $(REPORT_DIR))/index.html"
 
 bench: $(STAMP)
