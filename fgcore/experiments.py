@@ -141,24 +141,32 @@ def load_experiment(name_or_path: str | os.PathLike) -> Experiment:
             raw = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"fixture {path}: not valid TOML ({exc})") from exc
-    tier = raw.pop("tier", None)
+    return experiment_from_table(raw, name=path.stem, path=path, where=f"fixture {path}")
+
+
+def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, where: str,
+                          default_tier: str | None = None) -> Experiment:
+    """An Experiment from the tables of a fixture (a file, or an [[experiment]] of a sweep file),
+    validated: a typo fails at load time, not after hours of training. `where` names it in errors."""
+    raw = dict(table)
+    tier = raw.pop("tier", default_tier)
     if tier not in TIERS:
-        raise ValueError(f"fixture {path}: `tier` must be one of {', '.join(TIERS)}, got {tier!r}")
-    if "spec" not in raw:
-        raise ValueError(f"fixture {path}: a [spec] table with the RunSpec fields is required")
+        raise ValueError(f"{where}: `tier` must be one of {', '.join(TIERS)}, got {tier!r}")
+    if not isinstance(raw.get("spec"), Mapping):
+        raise ValueError(f"{where}: a [spec] table with the RunSpec fields is required")
     grid = raw.pop("grid", {})
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            raise ValueError(f"fixture {path}: grid entry {key!r} must be a non-empty list")
+            raise ValueError(f"{where}: grid entry {key!r} must be a non-empty list")
     profiles = raw.pop("profiles", {})
     unknown = sorted(set(profiles) - set(PROFILES))
     if unknown:
-        raise ValueError(f"fixture {path}: unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
+        raise ValueError(f"{where}: unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
     experiment = Experiment(
-        name=path.stem, path=path, tier=tier, description=raw.pop("description", ""),
+        name=name, path=path, tier=tier, description=raw.pop("description", ""),
         tags=tuple(raw.pop("tags", ())), spec=raw.pop("spec"),
         grid={k: tuple(v) for k, v in grid.items()}, profiles=profiles, extra=raw)
-    experiment.runs()  # validate every spec now: a typo fails at load time, not after hours of training
+    experiment.runs()  # every spec of the grid and profiles is built once here
     return experiment
 
 

@@ -39,7 +39,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from ..experiments import PROFILES, TIERS, Experiment, available, load_experiment
+from ..experiments import PROFILES, TIERS, Experiment, available, experiment_from_table, load_experiment
 from ..train.cache import RunStore, cache_root
 from ..train.spec import RunSpec
 
@@ -163,24 +163,7 @@ def _inline_experiment(path: Path, table: Mapping[str, Any], index: int) -> Expe
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._+-]+", name):
         raise ValueError(f"{where}: `name` must be a short name of letters, digits, '.', '_', '+' or '-', "
                          f"got {name!r}")
-    if not isinstance(table.get("spec"), Mapping):
-        raise ValueError(f"{where} ({name}): a `spec` table with the RunSpec fields is required")
-    tier = table.pop("tier", "gpu")
-    if tier not in TIERS:
-        raise ValueError(f"{where} ({name}): `tier` must be one of {', '.join(TIERS)}, got {tier!r}")
-    grid = table.pop("grid", {})
-    for key, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ValueError(f"{where} ({name}): grid entry {key!r} must be a non-empty list")
-    profiles = table.pop("profiles", {})
-    unknown = sorted(set(profiles) - set(PROFILES))
-    if unknown:
-        raise ValueError(f"{where} ({name}): unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
-    experiment = Experiment(name=name, path=path, tier=tier, description=table.pop("description", ""),
-                            tags=tuple(table.pop("tags", ())), spec=table.pop("spec"),
-                            grid={k: tuple(v) for k, v in grid.items()}, profiles=profiles, extra=table)
-    experiment.runs()  # a typo fails now, not after hours of training
-    return experiment
+    return experiment_from_table(table, name=name, path=path, where=f"{where} ({name})", default_tier="gpu")
 
 
 def load_sweep_file(path: str | os.PathLike) -> SweepFile:
