@@ -1,4 +1,4 @@
-"""The `fgcore` command line: train, cache {ls, verify, rm}, data {check, prepare} (and more below)."""
+"""The `fgcore` command line: train, cache, data, report, compare, sweep."""
 
 from __future__ import annotations
 
