@@ -58,6 +58,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "claim(id, applies_to=None): a claim of the paper (fgcore.catalog); "
                                        "applies_to parametrises it over experiments with that tag")
     config.addinivalue_line("markers", "xdist_group(name): keep tests sharing runs on one xdist worker")
+    if config.pluginmanager.hasplugin("html"):  # measured / threshold columns in pytest-html's table
+        from .report import pytest_html_columns
+
+        config.pluginmanager.register(pytest_html_columns, "fgcore-html-columns")
+
+
+def _share_the_machine(config: pytest.Config) -> None:
+    """Sessions that run claims (only those: the plugin is installed for every pytest of the
+    environment) share the machine between xdist workers: one GPU and a share of the cores each.
+    Called before anything asks torch about CUDA, so the GPU pinning still takes effect."""
     from .sweep import pin_xdist_worker_to_gpu
 
     pin_xdist_worker_to_gpu()  # xdist worker gwN sees one GPU (the N-th visible one, round-robin)
@@ -71,10 +81,6 @@ def pytest_configure(config: pytest.Config) -> None:
         # BLAS too (scikit-learn's probes): two spinning BLAS threads per worker on 2 cores made one
         # logistic-regression probe take 74-99 s instead of 1.4 s.
         config._fg_blas_limit = threadpool_limits(limits=threads)
-    if config.pluginmanager.hasplugin("html"):  # measured / threshold columns in pytest-html's table
-        from .report import pytest_html_columns
-
-        config.pluginmanager.register(pytest_html_columns, "fgcore-html-columns")
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:
@@ -109,6 +115,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Claims that no selected experiment carries are deselected (not "skipped: empty parameter set");
     gpu claims skip with the exact reason when there is no CUDA device."""
+    if any(item.get_closest_marker("claim") for item in items):
+        _share_the_machine(config)
     unused = [item for item in items if item.get_closest_marker("claim") and hasattr(item, "callspec")
               and "experiment" in item.callspec.params and not isinstance(item.callspec.params["experiment"], str)]
     if unused:

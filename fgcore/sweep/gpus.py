@@ -72,8 +72,9 @@ def _cuda_already_initialised() -> bool:
 def pin_xdist_worker_to_gpu(environ: MutableMapping[str, str] | None = None) -> str | None:
     """Under pytest-xdist, make worker gwN see one GPU: the (N mod #GPUs)-th visible one.
 
-    Call it before anything initialises CUDA (the plugin's pytest_configure is early enough; it runs
-    in each worker after xdist has set PYTEST_XDIST_WORKER). With more workers than GPUs, workers
+    Call it before anything initialises CUDA (the plugin does, at the start of its
+    pytest_collection_modifyitems in each worker, before it asks torch whether CUDA is there, and only
+    in sessions that run claims). With more workers than GPUs, workers
     share GPUs round-robin. Returns the GPU id chosen, or None (not an xdist worker, no GPU, or CUDA
     already initialised, which is warned about since the setting would not take effect).
     """
