@@ -11,7 +11,6 @@ import claim_checks as checks
 from fgcore import analysis
 
 
-
 @pytest.mark.claim("diag-first", applies_to="coarse")
 def test_diag_first(claim):
     for seed in claim.seeds:

@@ -11,7 +11,6 @@ import claim_checks as checks
 from fgcore import analysis
 
 
-
 @pytest.mark.claim("tsne-subclusters", applies_to="coarse")
 def test_tsne_subclusters(claim):
     for seed in claim.seeds:
