@@ -19,7 +19,7 @@ from fgcore.metrics import (
     nc2_from_stats,
 )
 from fgcore.metrics import _core
-from fgcore.metrics._validation import check_features, check_labels
+from fgcore.metrics.validation import check_features, check_labels
 
 
 def feed(acc, H, y, batch_sizes):

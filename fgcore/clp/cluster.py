@@ -9,12 +9,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from fgcore.metrics._validation import check_labels
-from fgcore.metrics.distance import _superclass_of_subclass
+from fgcore.metrics.validation import as_numpy, check_labels, superclass_of_subclass
 
 from .defaults import DEFAULTS, CLPDefaults
 from .embedding import METHODS, effective_perplexity, embed, tsne_backend
-from .probe import ProbeResult, _as_numpy_features, _numpy, check_probe_inputs, fit_probe
+from .probe import ProbeResult, _as_numpy_features, check_probe_inputs, fit_probe
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,12 +108,12 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
                                                 ("H_tr", "coarse_tr", "H_te", "y_te"))
     ltr = check_labels(y_tr, Htr.shape[0], "y_tr", "H_tr")
     classes = ltr.classes  # original classes, sorted
-    codes_tr = _numpy(ltr.codes)
-    sup_codes = _numpy(lcoarse.codes)
+    codes_tr = as_numpy(ltr.codes)
+    sup_codes = as_numpy(lcoarse.codes)
     superclasses = lcoarse.classes
-    sup_of_class = _superclass_of_subclass(codes_tr, sup_codes, classes, superclasses,
+    sup_of_class = superclass_of_subclass(codes_tr, sup_codes, classes, superclasses,
                                            ("y_tr", "coarse_tr"))
-    y_te_values = lte.classes[_numpy(lte.codes)]
+    y_te_values = lte.classes[as_numpy(lte.codes)]
     unknown = np.setdiff1d(lte.classes, classes)
     if unknown.size:
         raise ValueError(

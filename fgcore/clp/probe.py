@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from fgcore.metrics._validation import check_features, check_labels, to_tensor
+from fgcore.metrics.validation import as_numpy, check_features, check_labels, to_tensor
 
 from .defaults import DEFAULTS, CLPDefaults
 
@@ -67,12 +67,12 @@ def linear_probe(H_tr: Any, y_tr: Any, H_te: Any, y_te: Any, *, random_state: in
     Htr, Hte, ltr, lte = check_probe_inputs(H_tr, y_tr, H_te, y_te)
     require_two_classes(ltr.classes, "y_tr")
     pred, train_pred, backend_used, converged = fit_probe(
-        Htr, _numpy(ltr.codes), Hte, random_state=random_state, C=C, standardize=standardize,
+        Htr, as_numpy(ltr.codes), Hte, random_state=random_state, C=C, standardize=standardize,
         backend=backend, max_iter=max_iter, defaults=defaults,
     )
     pred_values = ltr.classes[pred]
-    y_te_values = lte.classes[_numpy(lte.codes)]
-    y_tr_values = ltr.classes[_numpy(ltr.codes)]
+    y_te_values = lte.classes[as_numpy(lte.codes)]
+    y_tr_values = ltr.classes[as_numpy(ltr.codes)]
     return ProbeResult(
         accuracy=float(np.mean(pred_values == y_te_values)),
         train_accuracy=float(np.mean(ltr.classes[train_pred] == y_tr_values)),
@@ -83,10 +83,6 @@ def linear_probe(H_tr: Any, y_tr: Any, H_te: Any, y_te: Any, *, random_state: in
 def require_two_classes(classes: np.ndarray, name: str) -> None:
     if len(classes) < 2:
         raise ValueError(f"{name} has one class only ({classes.tolist()}); a probe needs two.")
-
-
-def _numpy(a) -> np.ndarray:
-    return a.cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
 
 
 def choose_backend(Htr, Hte, backend: str, defaults: CLPDefaults) -> str:

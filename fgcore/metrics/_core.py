@@ -16,8 +16,9 @@ import math
 import numpy as np
 import torch
 
+from .validation import EPS64
+
 F64 = torch.float64
-EPS64 = float(np.finfo(np.float64).eps)
 
 _threadpools = None
 
@@ -130,19 +131,36 @@ class _TorchPasses:
 # ---------------------------------------------------------------- formulas on class statistics
 
 
+CENTERS = ("class_means", "global_mean")
+
+
 def global_mean(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """mu_G of eq. (2): the mean over all samples (count-weighted mean of the class means)."""
     w = counts.astype(np.float64) / counts.sum()
     return w @ means
 
 
-def mean_spectrum(means: np.ndarray, counts: np.ndarray):
-    """SVD of M (rows mu_c - mu_G). Returns (s, V) limited to min(C - 1, d) directions.
+def centre(means: np.ndarray, counts: np.ndarray, center: str) -> np.ndarray:
+    """The point the class means are centred at: "class_means" = their unweighted mean (the
+    centre of a simplex ETF), "global_mean" = mu_G of eq. (2)."""
+    if center == "class_means":
+        return means.mean(axis=0)
+    return global_mean(means, counts)
 
-    The count-weighted rows of M sum to zero, so rank(M) <= C - 1 in exact arithmetic: the C-th
-    singular value is rounding noise by construction and is never kept."""
+
+def centred_means(means: np.ndarray, counts: np.ndarray, center: str) -> np.ndarray:
+    """M, the (C, d) class means minus `centre`."""
+    return means - centre(means, counts, center)
+
+
+def mean_spectrum(means: np.ndarray, counts: np.ndarray, center: str = "global_mean"):
+    """SVD of M (rows mu_c - centre). Returns (s, V) limited to min(C - 1, d) directions.
+
+    With either centre a weighted sum of the rows of M is zero (weights n_c, or all 1), so
+    rank(M) <= C - 1 in exact arithmetic: the C-th singular value is rounding noise by
+    construction and is never kept."""
     C, d = means.shape
-    M = means - global_mean(means, counts)
+    M = centred_means(means, counts, center)
     with _single_threaded_blas():  # a small SVD; threads only add overhead (seconds when busy)
         _, s, Vt = np.linalg.svd(M, full_matrices=False)
     k = min(C - 1, d)
@@ -179,10 +197,10 @@ def nc1_from_parts(s: np.ndarray, within: np.ndarray, tol: float):
     return float(np.sum(w / s[keep] ** 2)), rank
 
 
-def nc2_from_means(means: np.ndarray, counts: np.ndarray) -> float:
+def nc2_from_means(means: np.ndarray, counts: np.ndarray, center: str = "class_means") -> float:
     """Eq. (3): || M M'/||M M'||_F - (I - 11'/C)/sqrt(C-1) ||_F on the centred class means."""
     C = means.shape[0]
-    M = means - global_mean(means, counts)
+    M = centred_means(means, counts, center)
     with _single_threaded_blas():
         G = M @ M.T
     norm = np.linalg.norm(G)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from . import _core
-from ._validation import check_features, check_labels, require_classes, require_samples
+from .validation import check_features, check_labels, require_classes, require_samples
 
 
 def nc1(H: Any, y: Any) -> float:

@@ -12,12 +12,14 @@ import numpy as np
 import torch
 
 from . import _core
-from ._validation import (
+from .validation import (
+    as_numpy,
     check_features,
     check_integer_vector,
     check_labels,
     require_classes,
     require_samples,
+    superclass_of_subclass,
     to_tensor,
 )
 from .stats import class_statistics, stats_from_labels
@@ -75,8 +77,8 @@ def msd_ratio(H: Any, fine: Any, coarse: Any) -> MSDRatio:
     fine_l = check_labels(fine, feats, "fine", "H")
     coarse_l = check_labels(coarse, feats, "coarse", "H")
     fine_classes, coarse_classes = fine_l.classes, coarse_l.classes
-    superclass_of = _superclass_of_subclass(_numpy(fine_l.codes), _numpy(coarse_l.codes),
-                                            fine_classes, coarse_classes)
+    superclass_of = superclass_of_subclass(as_numpy(fine_l.codes), as_numpy(coarse_l.codes),
+                                           fine_classes, coarse_classes)
     require_samples(fine_l.counts, fine_classes, 2,
                     "the same-subclass distance needs two samples of the subclass", "fine")
     stats = stats_from_labels(feats, fine_l)
@@ -108,10 +110,6 @@ def msd_ratio(H: Any, fine: Any, coarse: Any) -> MSDRatio:
                     different_subclass=diff, left_out=tuple(left_out))
 
 
-def _numpy(codes) -> np.ndarray:
-    return codes.cpu().numpy() if hasattr(codes, "cpu") else codes
-
-
 def _ratio(num: float, den: float, where: str) -> float:
     if den <= 0.0:
         raise ValueError(
@@ -119,24 +117,6 @@ def _ratio(num: float, den: float, where: str) -> float:
             "repeated point), so the ratio is undefined."
         )
     return num / den
-
-
-def _superclass_of_subclass(fine_codes, coarse_codes, fine_classes, coarse_classes,
-                            names=("fine", "coarse")) -> np.ndarray:
-    """coarse code of each fine code; ValueError when a subclass spans several superclasses."""
-    Cf = len(fine_classes)
-    first = np.full(Cf, -1, dtype=np.int64)
-    first[fine_codes[::-1]] = coarse_codes[::-1]  # any representative coarse code per subclass
-    clash = np.flatnonzero(first[fine_codes] != coarse_codes)
-    if clash.size:
-        i = clash[0]
-        raise ValueError(
-            f"{names[0]} must be nested in {names[1]}: class {fine_classes[fine_codes[i]].item()!r} "
-            f"of {names[0]} occurs with {names[1]} values "
-            f"{coarse_classes[first[fine_codes[i]]].item()!r} and "
-            f"{coarse_classes[coarse_codes[i]].item()!r}. Are they swapped?"
-        )
-    return first
 
 
 # --------------------------------------------------------------------------- lines of D (Fig. 4-5)

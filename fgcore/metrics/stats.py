@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from . import _core
-from ._validation import (
+from .validation import (
     Features,
     Labels,
     check_features,

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from . import _core
-from ._validation import INTEGER_TORCH_DTYPES, check_features, to_tensor
+from .validation import INTEGER_TORCH_DTYPES, check_features, to_tensor
 from .stats import (
     ClassStats,
     class_distance_from_stats,

@@ -1,4 +1,4 @@
-"""Input validation shared by the metrics and the accumulator.
+"""Input validation shared by fgcore.metrics and fgcore.clp.
 
 Every public function validates up front and raises ``ValueError`` with a sentence that says which
 argument was wrong, what was wrong and what to do.
@@ -198,6 +198,40 @@ def require_samples(counts: np.ndarray, classes: np.ndarray, minimum: int, why: 
             f"{name}: every class needs at least {minimum} sample(s) because {why}; these classes "
             f"have fewer: {listed}{more}."
         )
+
+
+def check_center(center: Any, name: str = "center") -> str:
+    """One of the two points the class means can be centred at (see fgcore.metrics.nc2)."""
+    if center not in ("class_means", "global_mean"):
+        raise ValueError(
+            f"{name} must be 'class_means' (the mean of the class means, the centre of a simplex "
+            f"ETF) or 'global_mean' (the mean of all samples, mu_G of eq. 2); got {center!r}."
+        )
+    return center
+
+
+def as_numpy(a: Any) -> np.ndarray:
+    """A numpy view of codes or features (torch tensors are moved to the CPU first)."""
+    return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+
+
+def superclass_of_subclass(fine_codes, coarse_codes, fine_classes, coarse_classes,
+                           names=("fine", "coarse")) -> np.ndarray:
+    """Coarse code of each fine code (numpy codes); ValueError when a subclass spans several
+    superclasses."""
+    Cf = len(fine_classes)
+    first = np.full(Cf, -1, dtype=np.int64)
+    first[fine_codes[::-1]] = coarse_codes[::-1]  # any representative coarse code per subclass
+    clash = np.flatnonzero(first[fine_codes] != coarse_codes)
+    if clash.size:
+        i = clash[0]
+        raise ValueError(
+            f"{names[0]} must be nested in {names[1]}: class {fine_classes[fine_codes[i]].item()!r} "
+            f"of {names[0]} occurs with {names[1]} values "
+            f"{coarse_classes[first[fine_codes[i]]].item()!r} and "
+            f"{coarse_classes[coarse_codes[i]].item()!r}. Are they swapped?"
+        )
+    return first
 
 
 def check_integer_vector(v: Any, name: str, length: int | None = None,
