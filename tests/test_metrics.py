@@ -18,7 +18,7 @@ from fgcore.metrics import (
 from fgcore.metrics.collapse import _nc1_details
 
 
-def reference_nc1(H, y, rel_cutoff=1e-10):
+def reference_nc1(H, y, rel_cutoff=1e-10, center="global_mean"):
     """Textbook float64 NC1: d x d Sigma_W, Sigma_B, eigendecomposition of Sigma_B; eigenvalues
     below rel_cutoff * the largest are treated as zero (a cutoff far above float64 noise and far
     below any genuine direction in these tests)."""
@@ -26,7 +26,7 @@ def reference_nc1(H, y, rel_cutoff=1e-10):
     classes = np.unique(y)
     C = len(classes)
     means = np.array([H[y == c].mean(0) for c in classes])
-    mu_g = H.mean(0)
+    mu_g = H.mean(0) if center == "global_mean" else means.mean(0)
     sw = sum(np.cov(H[y == c].T, bias=True).reshape(H.shape[1], -1) for c in classes) / C
     sb = (means - mu_g).T @ (means - mu_g) / C
     w, V = np.linalg.eigh(sb)
@@ -70,6 +70,9 @@ def test_nc1_with_unbalanced_classes_uses_the_global_mean():
     y = np.concatenate([np.full(k, c) for c, k in enumerate([5, 17, 40, 9])])
     H = means[y] + rng.normal(size=(y.size, d))
     assert nc1(H, y) == pytest.approx(reference_nc1(H, y), rel=1e-9)
+    by_class_means = nc1(H, y, center="class_means")
+    assert by_class_means == pytest.approx(reference_nc1(H, y, center="class_means"), rel=1e-9)
+    assert abs(by_class_means / nc1(H, y) - 1) > 1e-3  # the option changes the number here
 
 
 def antithetic_classes(rng, means, n_pairs, noise):
@@ -138,6 +141,31 @@ def test_nc2_matches_eq3_written_out():
     G = M @ M.T
     expected = np.linalg.norm(G / np.linalg.norm(G) - (np.eye(6) - 1 / 6) / np.sqrt(5))
     assert nc2(H, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_nc2_on_unbalanced_classes_centres_at_the_mean_of_the_class_means():
+    rng = np.random.default_rng(41)
+    C, d = 5, 9
+    y = np.repeat(np.arange(C), [50, 30, 10, 6, 4])
+    H = rng.normal(size=(C, d))[y] * 3 + rng.normal(size=(y.size, d))
+    means = np.array([H[y == c].mean(0) for c in range(C)])
+
+    def eq3(M):
+        G = M @ M.T
+        return np.linalg.norm(G / np.linalg.norm(G) - (np.eye(C) - 1 / C) / np.sqrt(C - 1))
+
+    assert nc2(H, y) == pytest.approx(eq3(means - means.mean(0)), rel=1e-12)
+    assert nc2(H, y, center="global_mean") == pytest.approx(eq3(means - H.mean(0)), rel=1e-12)
+    # An exact ETF with these unequal sizes: 0 by default, not 0 around the sample mean.
+    etf = np.eye(C) - 1.0 / C
+    assert nc2(etf[y], y) == pytest.approx(0.0, abs=1e-12)
+    assert nc2(etf[y], y, center="global_mean") > 0.3
+
+
+@pytest.mark.parametrize("metric", [nc1, nc2])
+def test_an_unknown_centre_is_named(metric):
+    with pytest.raises(ValueError, match="center must be 'class_means'.*got 'median'"):
+        metric(GOOD_H, GOOD_Y, center="median")
 
 
 def test_class_distance_matrix_equals_brute_force_even_for_collapsed_offset_features():

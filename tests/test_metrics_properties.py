@@ -91,6 +91,37 @@ def test_exact_simplex_etf_means_give_zero_nc2(C, extra_dims, seed, scale):
     assert nc2(H, y) == pytest.approx(0.0, abs=1e-9)
 
 
+def exact_etf_means(rng, C, extra_dims, scale):
+    """C class means forming an exact simplex ETF, rotated into C + extra_dims dimensions, scaled
+    and translated."""
+    d = C + extra_dims
+    Q, _ = np.linalg.qr(rng.normal(size=(d, C)))
+    return scale * (np.eye(C) - 1.0 / C) @ Q.T + rng.normal(size=d)
+
+
+@SETTINGS
+@given(st.integers(2, 7), st.integers(0, 5), st.integers(0, 2**32 - 1), st.floats(0.1, 100),
+       st.lists(st.integers(1, 12), min_size=7, max_size=7))
+def test_exact_simplex_etf_with_unequal_class_sizes_gives_zero_nc2(C, extra_dims, seed, scale,
+                                                                   pairs):
+    rng = np.random.default_rng(seed)
+    means = exact_etf_means(rng, C, extra_dims, scale)
+    sizes = np.array(pairs[:C])
+    # Antithetic noise (+e, -e) keeps every class mean exactly at its vertex, whatever its size.
+    blocks = []
+    for c in range(C):
+        e = rng.normal(size=(sizes[c], means.shape[1]))
+        blocks.append(np.concatenate([means[c] + e, means[c] - e]))
+    H = np.concatenate(blocks)
+    y = np.repeat(np.arange(C), 2 * sizes)
+    assert nc2(H, y) == pytest.approx(0.0, abs=1e-9)
+    if C > 2 and len(set(sizes.tolist())) > 1:
+        # Negative control: centred at the sample mean, unequal sizes pull the centre off the
+        # ETF's and the same means score above 0 (2 classes stay antipodal for any centre on
+        # their line, so they are exempt).
+        assert nc2(H, y, center="global_mean") > 1e-3
+
+
 @SETTINGS
 @given(labelled_features(max_classes=4), st.floats(-1e3, 1e3))
 def test_distance_closed_form_equals_brute_force(data, shift):

@@ -52,6 +52,11 @@ def test_accumulator_equals_array_functions(C, d, seed, known_counts, as_torch):
     stats = feed(ClassStatistics(C, class_counts=counts), Hb, yb, random_batches(rng, y.size))
     assert nc1_from_stats(stats) == pytest.approx(nc1(H, y), rel=1e-8)
     assert nc2_from_stats(stats) == pytest.approx(nc2(H, y), rel=1e-9, abs=1e-12)
+    for center in ("class_means", "global_mean"):
+        assert nc1_from_stats(stats, center=center) == pytest.approx(nc1(H, y, center=center),
+                                                                     rel=1e-8)
+        assert nc2_from_stats(stats, center=center) == pytest.approx(nc2(H, y, center=center),
+                                                                     rel=1e-9, abs=1e-12)
     np.testing.assert_allclose(class_distance_from_stats(stats), class_distance_matrix(H, y),
                                rtol=1e-9)
     np.testing.assert_array_equal(stats.counts, np.bincount(y, minlength=C))

@@ -17,6 +17,7 @@ from . import _core
 from .validation import (
     Features,
     Labels,
+    check_center,
     check_features,
     check_labels,
     require_classes,
@@ -81,8 +82,9 @@ def stats_from_labels(feats: Features, labels: Labels) -> ClassStats:
     )
 
 
-def nc1_from_stats(stats: ClassStats) -> float:
+def nc1_from_stats(stats: ClassStats, *, center: str = "global_mean") -> float:
     """NC1 (eq. 1-2) from statistics that include ``sigma_w``; same rank rule as `nc1`."""
+    check_center(center)
     if stats.sigma_w is None:
         raise ValueError(
             "stats has no sigma_w; gather it with ClassStatistics(..., covariance=True) to compute "
@@ -91,17 +93,18 @@ def nc1_from_stats(stats: ClassStats) -> float:
     require_classes(stats.classes, "stats", 2)
     require_samples(stats.counts, stats.classes, 2, "a within-class covariance needs two samples",
                     "stats")
-    s, V = _core.mean_spectrum(stats.means, stats.counts)
+    s, V = _core.mean_spectrum(stats.means, stats.counts, center)
     within = np.einsum("dk,de,ek->k", V, stats.sigma_w, V)
     tol = _core.rank_tolerance(s, _core.feature_scale(stats.means, stats.traces), stats.input_eps,
                                stats.n_classes, stats.dim, stats.n_samples)
     return _core.nc1_from_parts(s, within, tol)[0]
 
 
-def nc2_from_stats(stats: ClassStats) -> float:
-    """NC2 (eq. 3) from the class means and counts."""
+def nc2_from_stats(stats: ClassStats, *, center: str = "class_means") -> float:
+    """NC2 (eq. 3) from the class means and counts; same conventions as `nc2`."""
+    check_center(center)
     require_classes(stats.classes, "stats", 2)
-    return _core.nc2_from_means(stats.means, stats.counts)
+    return _core.nc2_from_means(stats.means, stats.counts, center)
 
 
 def class_distance_from_stats(stats: ClassStats) -> np.ndarray:
