@@ -10,13 +10,23 @@ from hypothesis import strategies as st
 
 from fgcore.metrics import (
     ClassStatistics,
+    NCCAgreement,
+    cdnv,
+    cdnv_from_stats,
     class_distance_from_stats,
     class_distance_matrix,
     class_statistics,
+    equiangularity,
+    equiangularity_from_stats,
+    equinorm,
+    equinorm_from_stats,
     nc1,
     nc1_from_stats,
     nc2,
     nc2_from_stats,
+    nc3,
+    nc3_from_stats,
+    nc4,
 )
 from fgcore.metrics import _core
 from fgcore.metrics.validation import check_features, check_labels
@@ -61,6 +71,18 @@ def test_accumulator_equals_array_functions(C, d, seed, known_counts, as_torch):
                                rtol=1e-9)
     np.testing.assert_array_equal(stats.counts, np.bincount(y, minlength=C))
     np.testing.assert_allclose(stats.global_mean, H.mean(0), rtol=1e-12)
+    # The rest of the family from the same statistics.
+    W = rng.normal(size=(C, d))
+    assert nc3_from_stats(stats, W) == pytest.approx(nc3(W, H, y), rel=1e-9)
+    assert cdnv_from_stats(stats) == pytest.approx(cdnv(H, y), rel=1e-9)
+    assert equinorm_from_stats(stats) == pytest.approx(equinorm(H, y), rel=1e-9, abs=1e-12)
+    assert equiangularity_from_stats(stats) == pytest.approx(equiangularity(H, y), rel=1e-9,
+                                                             abs=1e-12)
+    logits = H @ rng.normal(size=(d, C))
+    agreement = NCCAgreement(stats)
+    for a in range(0, y.size, 25):
+        agreement.update(Hb[a:a + 25], logits[a:a + 25], yb[a:a + 25])
+    assert agreement.result() == nc4(H, y, logits=logits)
 
 
 def collapsed_float32(seed=1, C=5, d=64, n_per=200):

@@ -131,9 +131,6 @@ class _TorchPasses:
 # ---------------------------------------------------------------- formulas on class statistics
 
 
-CENTERS = ("class_means", "global_mean")
-
-
 def global_mean(means: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """mu_G of eq. (2): the mean over all samples (count-weighted mean of the class means)."""
     w = counts.astype(np.float64) / counts.sum()
@@ -197,6 +194,18 @@ def nc1_from_parts(s: np.ndarray, within: np.ndarray, tol: float):
     return float(np.sum(w / s[keep] ** 2)), rank
 
 
+def require_spread(gram_norm: float, means: np.ndarray, what: str) -> None:
+    """ValueError when the centred class means are zero within float64 rounding: ``gram_norm``
+    is ||M M'||_F (or ||M||_F^2), compared with C * eps64 * max_c ||mu_c||^2."""
+    C = means.shape[0]
+    if not np.isfinite(gram_norm) or gram_norm <= 0.0 or gram_norm <= (C * EPS64) * np.max(
+            np.einsum("cd,cd->c", means, means)):
+        raise ValueError(
+            f"the class means coincide, so {what} is undefined; check that the features depend "
+            "on the labels."
+        )
+
+
 def nc2_from_means(means: np.ndarray, counts: np.ndarray, center: str = "class_means") -> float:
     """Eq. (3): || M M'/||M M'||_F - (I - 11'/C)/sqrt(C-1) ||_F on the centred class means."""
     C = means.shape[0]
@@ -204,27 +213,27 @@ def nc2_from_means(means: np.ndarray, counts: np.ndarray, center: str = "class_m
     with _single_threaded_blas():
         G = M @ M.T
     norm = np.linalg.norm(G)
-    if not np.isfinite(norm) or norm <= 0.0 or norm <= (C * EPS64) * np.max(
-            np.einsum("cd,cd->c", means, means)):
-        raise ValueError(
-            "the class means coincide, so M M' is zero and NC2 (eq. 3) is undefined; check that "
-            "the features depend on the labels."
-        )
+    require_spread(norm, means, "M M' is zero and NC2 (eq. 3)")
     etf = (np.eye(C) - np.full((C, C), 1.0 / C)) / math.sqrt(C - 1)
     return float(np.linalg.norm(G / norm - etf))
 
 
-def distance_from_parts(means: np.ndarray, traces: np.ndarray) -> np.ndarray:
-    """Eq. (6) in closed form: D_ij = ||mu_i - mu_j||^2 + tr S_i + tr S_j (S biased covariance).
-
-    Mean differences are formed directly (not through a Gram matrix) so that nearby, large means
-    keep their relative precision; done in row blocks to bound memory at large C."""
+def mean_distances(means: np.ndarray) -> np.ndarray:
+    """(C, C) squared distances ||mu_i - mu_j||^2, from the differences themselves (not through a
+    Gram matrix) so that nearby, large means keep their relative precision; in row blocks to
+    bound memory at large C."""
     C, d = means.shape
     D = np.empty((C, C), dtype=np.float64)
     block = max(1, (1 << 22) // max(C * d, 1))
     for a in range(0, C, block):
         diff = means[a:a + block, None, :] - means[None, :, :]
         D[a:a + block] = np.einsum("ijk,ijk->ij", diff, diff)
+    return D
+
+
+def distance_from_parts(means: np.ndarray, traces: np.ndarray) -> np.ndarray:
+    """Eq. (6) in closed form: D_ij = ||mu_i - mu_j||^2 + tr S_i + tr S_j (S biased covariance)."""
+    D = mean_distances(means)
     D += np.add.outer(traces, traces)  # t_i + t_j == t_j + t_i exactly: D stays symmetric
     np.fill_diagonal(D, 2.0 * traces)
     return D

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from . import _core
+from . import _core, _family
 from .validation import (
     Features,
     Labels,
     check_center,
+    check_choice,
+    check_ddof,
     check_features,
+    check_weights,
+    to_float64_numpy,
     check_labels,
     require_classes,
     require_samples,
@@ -110,3 +114,51 @@ def nc2_from_stats(stats: ClassStats, *, center: str = "class_means") -> float:
 def class_distance_from_stats(stats: ClassStats) -> np.ndarray:
     """D (eq. 6) from the class means and covariance traces, (C, C) float64."""
     return _core.distance_from_parts(stats.means, stats.traces)
+
+
+def nc3_from_stats(stats: ClassStats, W: Any, *, center: str = "class_means",
+                   squared: bool = False) -> float:
+    """NC3 (self-duality) from the class means and counts, W's rows in the order of
+    ``stats.classes``; same definition and conventions as `fgcore.metrics.nc3`."""
+    check_center(center)
+    require_classes(stats.classes, "stats", 2)
+    w = check_weights(W, stats.dim)
+    if w.shape[0] != stats.n_classes:
+        raise ValueError(
+            f"W has {w.shape[0]} rows but stats has {stats.n_classes} classes; NC3 needs one row "
+            "per class, in the order of stats.classes."
+        )
+    return _family.nc3(to_float64_numpy(w.data), stats.means, stats.counts, center, bool(squared))
+
+
+def cdnv_from_stats(stats: ClassStats, *, ddof: int = 0) -> float:
+    """CDNV (Galanti et al. 2022) from the class means, traces and counts; same definition and
+    conventions as `fgcore.metrics.cdnv`."""
+    ddof = check_ddof(ddof)
+    require_classes(stats.classes, "stats", 2)
+    if ddof:
+        require_samples(stats.counts, stats.classes, 2,
+                        "an unbiased (ddof=1) variance needs two samples", "stats")
+    return _family.cdnv(stats.means, stats.traces, stats.counts, ddof, stats.input_eps,
+                        stats.n_samples, stats.classes)
+
+
+def equinorm_from_stats(stats: ClassStats, *, center: str = "class_means", ddof: int = 0) -> float:
+    """Equinorm (Papyan et al. 2020) from the class means and counts; same definition and
+    conventions as `fgcore.metrics.equinorm`."""
+    check_center(center)
+    ddof = check_ddof(ddof)
+    require_classes(stats.classes, "stats", 2)
+    return _family.equinorm(stats.means, stats.counts, center, ddof, stats.input_eps,
+                            stats.n_samples, stats.classes)
+
+
+def equiangularity_from_stats(stats: ClassStats, *, center: str = "class_means",
+                              reference: str = "etf") -> float:
+    """Equiangularity (Papyan et al. 2020) from the class means and counts; same definition and
+    conventions as `fgcore.metrics.equiangularity`."""
+    check_center(center)
+    check_choice(reference, "reference", _family.REFERENCES)
+    require_classes(stats.classes, "stats", 2)
+    return _family.equiangularity(stats.means, stats.counts, center, reference, stats.input_eps,
+                                  stats.n_samples, stats.classes)

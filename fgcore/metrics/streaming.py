@@ -1,9 +1,11 @@
-"""One-pass accumulator of the per-class statistics that NC1, NC2 and D need.
+"""Streaming forms of the metrics: accumulators fed batch by batch, without storing features.
 
-The trainer feeds it batches of features (torch tensors on the training device, possibly bf16, or
-numpy) and dense labels 0..C-1, and gets `ClassStats` back without storing the features; then
-`nc1_from_stats`, `nc2_from_stats` and `class_distance_from_stats` give the same numbers as the array
-functions on the same data.
+`ClassStatistics` gathers, in one pass, the per-class statistics (counts, means, covariance
+traces, Sigma_W) behind NC1, NC2, D, NC3, CDNV, equinorm and equiangularity: the trainer feeds it
+batches of features (torch tensors on the training device, possibly bf16, or numpy) and dense
+labels 0..C-1 and gets `ClassStats` back; then the ``*_from_stats`` functions give the same numbers
+as the array functions on the same data. `NCCAgreement` accumulates NC4, whose nearest-centre rule
+needs the class means before the pass.
 
 Precision: features are converted to float64 on their device. Late in training the within-class
 spread is tiny next to the class means (that is what collapse means), so raw sums of h and h h'
@@ -15,14 +17,20 @@ correction (mu_c - r_c)(mu_c - r_c)' is small and nothing large is subtracted.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext as _no_change
 from typing import Any
 
 import numpy as np
 import torch
 
-from . import _core
-from .validation import INTEGER_TORCH_DTYPES, check_features, to_tensor
+from . import _core, _family
+from .validation import (
+    INTEGER_TORCH_DTYPES,
+    check_choice,
+    check_features,
+    to_float64_numpy,
+    to_tensor,
+)
 from .stats import (
     ClassStats,
     class_distance_from_stats,
@@ -33,6 +41,7 @@ from .stats import (
 
 __all__ = [
     "ClassStatistics",
+    "NCCAgreement",
     "ClassStats",
     "class_statistics",
     "nc1_from_stats",
@@ -49,6 +58,30 @@ def _torch_threads(n: int):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def dense_batch_labels(y_batch: Any, b: int, n_classes: int, device) -> torch.Tensor:
+    """Validated labels 0..n_classes-1 of a batch of ``b`` rows, as a long tensor on ``device``."""
+    try:
+        y = to_tensor(y_batch)
+    except (TypeError, ValueError):
+        raise ValueError("y_batch must be a 1-D array of integer labels.") from None
+    if y.dtype not in INTEGER_TORCH_DTYPES:
+        raise ValueError(f"y_batch must hold integer labels 0..{n_classes - 1}; got "
+                         f"dtype {y.dtype}.")
+    if y.ndim != 1 or y.shape[0] != b:
+        raise ValueError(
+            f"y_batch must be 1-D with one label per row of H_batch ({b}); got shape "
+            f"{tuple(y.shape)}."
+        )
+    y = y.to(device=device, dtype=torch.long)
+    lo, hi = (int(v) for v in torch.aminmax(y))
+    if lo < 0 or hi >= n_classes:
+        raise ValueError(
+            f"y_batch must be labels 0..{n_classes - 1} (dense codes; map label values "
+            f"to codes first); got values from {lo} to {hi}."
+        )
+    return y
 
 
 class ClassStatistics:
@@ -149,7 +182,7 @@ class ClassStatistics:
                 f"H_batch has {d} features but earlier batches had {self.dim}; every batch must "
                 "have the same feature dimension."
             )
-        y = self._check_batch_labels(y_batch, b)
+        y = dense_batch_labels(y_batch, b, self.n_classes, self.device)
         self._add(F, y, d)
         self._eps = max(self._eps, feats.eps)
         return self
@@ -180,28 +213,6 @@ class ClassStatistics:
         if self._scatter is not None:
             self._add_scatter(X, y, batch_counts)
         self._counts = total
-
-    def _check_batch_labels(self, y_batch: Any, b: int) -> torch.Tensor:
-        try:
-            y = to_tensor(y_batch)
-        except (TypeError, ValueError):
-            raise ValueError("y_batch must be a 1-D array of integer labels.") from None
-        if y.dtype not in INTEGER_TORCH_DTYPES:
-            raise ValueError(f"y_batch must hold integer labels 0..{self.n_classes - 1}; got "
-                             f"dtype {y.dtype}.")
-        if y.ndim != 1 or y.shape[0] != b:
-            raise ValueError(
-                f"y_batch must be 1-D with one label per row of H_batch ({b}); got shape "
-                f"{tuple(y.shape)}."
-            )
-        y = y.to(device=self.device, dtype=torch.long)
-        lo, hi = (int(v) for v in torch.aminmax(y))
-        if lo < 0 or hi >= self.n_classes:
-            raise ValueError(
-                f"y_batch must be labels 0..{self.n_classes - 1} (dense codes; map label values "
-                f"to codes first); got values from {lo} to {hi}."
-            )
-        return y
 
     def _add_scatter(self, X: torch.Tensor, y: torch.Tensor, batch_counts: np.ndarray) -> None:
         if self._expected is not None:
@@ -253,3 +264,109 @@ class ClassStatistics:
             traces=traces.cpu().numpy(), sigma_w=sigma_w,
             global_mean=_core.global_mean(means_np, self._counts), input_eps=self._eps,
         )
+
+
+class NCCAgreement:
+    """Accumulate NC4 over batches: how often the classifier's decision is the nearest class
+    centre's (Papyan et al. 2020), with the class centres known before the pass.
+
+    The nearest-centre rule needs the final class means, which a single pass over the data only
+    knows at its end: take them from a finished pass (`ClassStatistics.result`, or
+    `class_statistics` on the training set, as Papyan et al. measure NC4 with the training
+    means), then feed the batches here. On the same data and means this gives the same number as
+    `fgcore.metrics.nc4`.
+
+    Parameters
+    ----------
+    means : ClassStats or array-like of shape (n_classes, n_features)
+        The class centres; row c is class c (labels 0..C-1, as `ClassStatistics` numbers them).
+
+    Attributes
+    ----------
+    n_classes : int
+        C, the number of centres.
+
+    See Also
+    --------
+    nc4 : the same measure on arrays, with the class means of those arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import NCCAgreement
+    >>> acc = NCCAgreement(np.array([[0., 0.], [4., 0.]]))
+    >>> H = np.array([[1., 0.], [3., 0.], [1.5, 0.], [5., 0.]])
+    >>> logits = np.array([[2., 0.], [0., 2.], [0., 1.], [0., 3.]])   # the third sample disagrees
+    >>> acc.update(H[:2], logits[:2], [0, 1]).update(H[2:], logits[2:], [0, 1]).result()
+    0.75
+    """
+
+    def __init__(self, means: Any):
+        if isinstance(means, ClassStats):
+            centres = means.means
+        else:
+            centres = to_float64_numpy(check_features(means, "means").data)
+        self.n_classes, self.dim = centres.shape
+        self._rule = _family.NearestCentre(centres)
+        self._agree = np.zeros(self.n_classes, dtype=np.int64)
+        self._counts = np.zeros(self.n_classes, dtype=np.int64)
+
+    def update(self, H_batch: Any, logits_batch: Any, y_batch: Any) -> "NCCAgreement":
+        """Add a batch.
+
+        Parameters
+        ----------
+        H_batch : array-like or torch.Tensor of shape (b, n_features)
+            Features, any float dtype, any device.
+        logits_batch : array-like or torch.Tensor of shape (b, n_outputs)
+            The classifier's outputs for those features; column k scores class k (columns from
+            n_classes on, if any, name no centre and never agree).
+        y_batch : array-like or torch.Tensor of shape (b,)
+            Labels 0..n_classes-1 (for the per-class counts of ``average="classes"``).
+
+        Returns
+        -------
+        NCCAgreement
+            self.
+        """
+        feats = check_features(H_batch, "H_batch", keep_tensor=True)
+        b, d = feats.shape
+        if d != self.dim:
+            raise ValueError(f"H_batch has {d} features but the centres have {self.dim}.")
+        z = check_features(logits_batch, "logits_batch", keep_tensor=True)
+        if z.shape[0] != b or z.shape[1] < self.n_classes:
+            raise ValueError(
+                f"logits_batch must have one row per row of H_batch ({b}) and a column for each "
+                f"of the {self.n_classes} classes; got shape {z.shape}."
+            )
+        X = feats.data
+        y = dense_batch_labels(y_batch, b, self.n_classes, X.device)
+        with _torch_threads(1) if X.device.type == "cpu" else _no_change():
+            choice = torch.argmax(z.data.to(X.device), dim=1)
+            same = choice == self._rule(X)
+            self._agree += torch.bincount(y[same], minlength=self.n_classes).cpu().numpy()
+            self._counts += torch.bincount(y, minlength=self.n_classes).cpu().numpy()
+        return self
+
+    def result(self, average: str = "samples") -> float:
+        """NC4 of everything fed so far.
+
+        Parameters
+        ----------
+        average : {"samples", "classes"}, default="samples"
+            The share of all samples (Papyan et al.), or the mean of the per-class shares over
+            the classes that received samples.
+
+        Returns
+        -------
+        float
+            NC4 in [0, 1].
+        """
+        check_choice(average, "average", _family.AVERAGES)
+        if not self._counts.any():
+            raise ValueError("no batch was added; call update(H_batch, logits_batch, y_batch) "
+                             "first.")
+        if average == "samples":
+            return float(self._agree.sum() / self._counts.sum())
+        seen = self._counts > 0
+        return float(np.mean(self._agree[seen] / self._counts[seen]))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+CENTERS = ("class_means", "global_mean")
 INTEGER_TORCH_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 EPS64 = float(np.finfo(np.float64).eps)
 
@@ -202,12 +203,75 @@ def require_samples(counts: np.ndarray, classes: np.ndarray, minimum: int, why: 
 
 def check_center(center: Any, name: str = "center") -> str:
     """One of the two points the class means can be centred at (see fgcore.metrics.nc2)."""
-    if center not in ("class_means", "global_mean"):
+    if center not in CENTERS:
         raise ValueError(
             f"{name} must be 'class_means' (the mean of the class means, the centre of a simplex "
             f"ETF) or 'global_mean' (the mean of all samples, mu_G of eq. 2); got {center!r}."
         )
     return center
+
+
+def check_choice(value: Any, name: str, choices: dict) -> Any:
+    """``value`` must be one of ``choices`` (a mapping value -> what it means)."""
+    if value in choices and not isinstance(value, bool):
+        return value
+    listed = "; ".join(f"{k!r}: {v}" for k, v in choices.items())
+    raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
+
+
+def check_ddof(ddof: Any) -> int:
+    """Delta degrees of freedom of a variance: 0 (biased, divide by n) or 1 (unbiased, n - 1)."""
+    return check_choice(ddof, "ddof", {0: "biased variance (divide by n)",
+                                       1: "unbiased variance (divide by n - 1)"})
+
+
+def to_float64_numpy(a: Any) -> np.ndarray:
+    """A float64 numpy copy of a small validated array (a classifier's weights, say); tensors on
+    any device and in any float dtype, bf16 included."""
+    if isinstance(a, torch.Tensor):
+        return a.detach().to(torch.float64).cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
+
+
+def check_weights(W: Any, n_features: int, name: str = "W") -> Features:
+    """A classifier's (n_outputs, n_features) weight matrix, as torch.nn.Linear stores it."""
+    w = check_features(W, name)
+    if w.shape[1] != n_features:
+        hint = (" It looks transposed: pass W.T." if w.shape[0] == n_features else "")
+        raise ValueError(
+            f"{name} has {w.shape[1]} columns but H has {n_features} features; {name} must be "
+            f"the (n_classes, n_features) weight of the last linear layer (torch.nn.Linear's "
+            f".weight).{hint}"
+        )
+    return w
+
+
+def output_codes(classes: Any, n_outputs: int, labels: Labels, outputs: str) -> np.ndarray:
+    """Class code (position in ``labels.classes``) scored by each of a classifier's ``n_outputs``
+    outputs, -1 for an output whose class does not occur in the labels.
+
+    classes: the label value of each output (rows of W, columns of the logits), or None for "the
+    sorted unique label values, one output each"."""
+    if classes is None:
+        if n_outputs != labels.n_classes:
+            raise ValueError(
+                f"{outputs} has {n_outputs} entries but y has {labels.n_classes} classes; pass "
+                f"classes= (the label value each of the {n_outputs} entries scores) when they "
+                "are not the sorted label values of y, one each."
+            )
+        return np.arange(n_outputs, dtype=np.int64)
+    values = check_integer_vector(classes, "classes", n_outputs, outputs)
+    if np.unique(values).size != values.size:
+        raise ValueError(f"classes holds the same label value twice ({values.tolist()[:20]}).")
+    missing = np.setdiff1d(labels.classes, values)
+    if missing.size:
+        raise ValueError(
+            f"y has classes {missing[:10].tolist()} that no entry of {outputs} scores (classes "
+            f"= {values.tolist()[:20]}); the classifier could never choose them."
+        )
+    pos = np.searchsorted(labels.classes, values)
+    pos = np.minimum(pos, labels.n_classes - 1)
+    return np.where(labels.classes[pos] == values, pos, -1).astype(np.int64)
 
 
 def as_numpy(a: Any) -> np.ndarray:
