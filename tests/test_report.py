@@ -94,8 +94,9 @@ def test_page_is_self_contained(built):
 
 def test_rows_are_coloured_by_verdict_and_skips_give_their_reason(built):
     _, page = built
-    assert '<tr class="v-fails"><td class="nowrap"><a href="#claim-diag-darker-final--fmnist-coarse-slow">' in page
-    assert 'class="v-precondition-failed"' in page and 'class="v-skipped"' in page
+    assert ('<tr class="record v-fails"><td class="nowrap"><a href="#claim-diag-darker-final--fmnist-coarse-slow">'
+            in page)
+    assert 'class="record v-precondition-failed"' in page and 'class="record v-skipped"' in page
     for record in sample()["claims"]:
         if record["verdict"] == "skipped":
             assert record["message"] in page
@@ -145,7 +146,7 @@ def test_a_malformed_figure_shows_its_error_and_the_page_still_renders():
     payload = without_figures(sample())
     payload["claims"][0]["figures"] = [{"kind": "nc_curves", "data": {"epochs": [0, 1], "nc1": [1.0, 0.5]}}]
     page = render_page(payload, dpi=DPI)
-    assert "could not be drawn" in page and "no &#x27;nc2&#x27;" in page
+    assert "could not be drawn" in page and "no &#39;nc2&#39;" in page
 
 
 def test_the_same_input_gives_the_same_bytes(tmp_path):

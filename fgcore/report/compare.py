@@ -22,7 +22,8 @@ from typing import Any
 
 from ..catalog import CLAIMS
 from .baseline import control_verdict
-from .payload import NOT_COMPARED, load_payload, number, record_key, select_tiers, verdict
+from .payload import load_payload, number, record_key, select_tiers, verdict
+from .vocabulary import NOT_COMPARED
 
 FAILING = ("FLIPPED", "CONTROL", "DRIFT", "REMOVED")
 

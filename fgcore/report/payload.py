@@ -13,10 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..catalog import CLAIMS
-
-VERDICTS = ("holds", "fails", "precondition failed", "error", "skipped", "not run")
-NOT_COMPARED = ("skipped", "not run")   # verdicts of records that measured nothing
-TIER_ORDER = {"fast": 0, "slow": 1, "gpu": 2}
+from .vocabulary import NOT_RUN, TIER_ORDER
 
 
 def load_payload(source: str | Path | dict) -> dict[str, Any]:
@@ -67,7 +64,7 @@ def ordered(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def verdict(record: dict[str, Any]) -> str:
     value = record.get("verdict")
-    return value if isinstance(value, str) and value else "not run"
+    return value if isinstance(value, str) and value else NOT_RUN
 
 
 def number(value: Any) -> float | None:

@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from .vocabulary import OP_SYMBOLS
+
 RECORD_PROPERTY = "fg_claim"   # the key fgcore.pytest_plugin uses in report.user_properties
-OPS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}
 HEADERS = ['<th class="sortable" data-column-type="claim">Claim</th>', "<th>Measured</th>", "<th>Threshold</th>",
            '<th class="sortable" data-column-type="claimVerdict">Claim verdict</th>']
 POSITION = 2   # after pytest-html's Result and Test columns
@@ -45,7 +46,7 @@ def row_cells(record: dict[str, Any] | None) -> list[str]:
     if record is None:
         return ['<td class="col-claim"></td>', "<td></td>", "<td></td>", '<td class="col-claimVerdict"></td>']
     claim = html.escape(f"{record.get('id')} [{record.get('experiment') or '-'}]")
-    op = OPS.get(record.get("op"), html.escape(str(record.get("op") or "")))
+    op = OP_SYMBOLS.get(record.get("op"), html.escape(str(record.get("op") or "")))
     threshold = f"{op} {_num(record.get('threshold'))}" if record.get("threshold") is not None else ""
     return [f'<td class="col-claim">{claim}</td>', f"<td>{_num(record.get('value'))}</td>", f"<td>{threshold}</td>",
             f'<td class="col-claimVerdict">{html.escape(str(record.get("verdict") or ""))}</td>']

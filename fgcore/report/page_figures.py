@@ -1,0 +1,124 @@
+"""A record's figures as the page shows them: PNG data URIs with a reading guide, or their data as a table.
+
+`figure_view(entry, cache, label)` turns one figure entry of a record ({"kind", "data"}) into plain
+values for the page template: an embedded PNG (drawn by fgcore.report.figures, once per distinct
+figure: several records often share one), or, for a kind without a drawing or data that cannot be
+drawn, the data itself as rows of text, with the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+from typing import Any
+
+from . import figures
+from .format import num
+
+# What the paper's figure shows and how to read ours (the claim's own statement sits above it).
+FIGURE_GUIDE = {
+    "nc_curves": "Paper, Fig. 3: NC1 and NC2 against training epochs fall toward 0 (Neural Collapse on the "
+                 "coarse labels). Here: NC1 (log scale), NC2 and the training accuracy; the dashed line is "
+                 "where the terminal phase (100% training accuracy) begins.",
+    "distance_heatmaps": "Paper, Fig. 5 / 14: the class distance matrix D (eq. 6) at four epochs, darker = closer. "
+                         "Neural Collapse alone predicts three equally dark lines, the diagonal and the "
+                         "same-superclass pairs (Fig. 4b); the paper finds the diagonal darker throughout. "
+                         "Here: each D divided by its mean over pairs in different superclasses (one colour "
+                         "scale), same-superclass cells outlined in blue; below, the darkness of the diagonal and "
+                         "of the superclass lines at each snapshot.",
+    "tsne": "Paper, Fig. 6 / 8: t-SNE of the last-layer features of each superclass, coloured by original "
+            "class; the original classes form separate clusters. Here: one panel per superclass with the "
+            "purity of k-means clusters on the embedding.",
+    "clp_bars": "Paper, Fig. 9: Cluster-and-Linear-Probe (labels rebuilt by clustering within each coarse "
+                "class) against a linear probe on the true labels (LPO) and a network trained on the "
+                "original labels (OT), on the test set with original labels.",
+    "ratio_bars": "Paper, Sec. 5 (Fig. 10-13): superclasses of semantically similar classes keep less fine "
+                  "structure than random groupings. Here: the mean squared distance ratio (App. B; 1 = no fine "
+                  "structure) over natural and over random superclasses, one dot per superclass.",
+    "gmm_curves": "Paper, Fig. 17 / 18: the mean squared distance ratio of an MLP trained on a coarsely labelled "
+                  "Gaussian mixture grows with the separation of its subclasses; the paper marks in red the runs "
+                  "that did not reach 100% training accuracy. Here: median over seeds (line), each seed (dots), "
+                  "red rings where training accuracy stayed below 100%.",
+    "theory_ratio": "Paper, Sec. 7, Thm. 7.1: a one-hidden-layer net trained on coarse labels keeps the two "
+                    "clusters of a label apart: within-cluster distance is much smaller than across. Here: that "
+                    "ratio against the input dimension d, its control (both clusters share one mean) and the "
+                    "claim's threshold.",
+    "grid_errors": "Paper, App. C: every run of the 3 x 3 learning-rate x weight-decay grid reaches ~0 training "
+                   "error except (0.1, 5e-3).",
+}
+
+
+class FigureCache:
+    """Renders each distinct (kind, data) once per page: several records often share one figure."""
+
+    def __init__(self, dpi: int):
+        self.dpi = dpi
+        self._done: dict[str, bytes | Exception] = {}
+
+    def png(self, kind: str, data: Any) -> bytes:
+        key = hashlib.sha256(json.dumps([kind, data], sort_keys=True, default=str).encode()).hexdigest()
+        if key not in self._done:
+            try:
+                self._done[key] = figures.render(kind, data, dpi=self.dpi)
+            except Exception as exc:  # a broken figure must not take the whole report down
+                self._done[key] = exc
+        result = self._done[key]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk, for the img tag (keeps the page from jumping)."""
+    return struct.unpack(">II", data[16:24])
+
+
+def data_rows(data: Any, limit: int = 24) -> dict[str, Any]:
+    """Any figure data as text: {"rows": [{"key", "text", "mono"}]} for an object, else {"text"}.
+
+    The fallback for kinds without a drawing and for figures that could not be drawn.
+    """
+    def cell(value: Any) -> tuple[str, bool]:
+        if isinstance(value, list):
+            if value and all(isinstance(v, list) for v in value):
+                return f"matrix {len(value)} × {len(value[0])}", False
+            shown = ", ".join(num(v) if not isinstance(v, (dict, list)) else json.dumps(v)[:60]
+                              for v in value[:limit])
+            return shown + (f", … ({len(value)} values)" if len(value) > limit else ""), False
+        if isinstance(value, dict):
+            text = json.dumps(value, sort_keys=True, default=str)
+            return text[:400] + ("…" if len(text) > 400 else ""), True
+        return num(value), False
+
+    if not isinstance(data, dict):
+        return {"text": json.dumps(data, default=str)[:800]}
+    rows = []
+    for key, value in data.items():
+        text, mono = cell(value)
+        rows.append({"key": str(key), "text": text, "mono": mono})
+    return {"rows": rows}
+
+
+def figure_view(entry: Any, cache: FigureCache, label: str) -> dict[str, Any]:
+    """One figure entry for the template, by its "state":
+
+    - "drawn": src (a PNG data URI), width, height, alt, caption;
+    - "unknown" (a kind without a drawing), "error" (data that could not be drawn; `error` says why) or
+      "malformed" (an entry that is not an object): the data as `data_rows`.
+    """
+    if not isinstance(entry, dict):
+        return {"state": "malformed", "kind": None, "data": data_rows(entry)}
+    kind = str(entry.get("kind"))
+    data = entry.get("data")
+    if kind not in figures.KINDS:
+        return {"state": "unknown", "kind": kind, "data": data_rows(data)}
+    try:
+        png = cache.png(kind, data)
+    except Exception as exc:
+        return {"state": "error", "kind": kind, "error": f"{type(exc).__name__}: {exc}", "data": data_rows(data)}
+    width, height = png_size(png)
+    return {"state": "drawn", "kind": kind, "width": width, "height": height,
+            "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "alt": f"{kind} figure of {label}", "caption": FIGURE_GUIDE.get(kind, "")}
