@@ -20,8 +20,17 @@ from .probe import ProbeResult, _as_numpy_features, check_probe_inputs, fit_prob
 class SuperclassEmbedding:
     """The 2-D points of one superclass's training features (for the t-SNE figures).
 
-    points (m, 2); labels: original class of each point; clusters: k-means cluster (0..k-1) of
-    each point; indices: rows of H_tr."""
+    Attributes
+    ----------
+    points : numpy.ndarray of shape (m, 2)
+        The embedded training features of the superclass.
+    labels : numpy.ndarray of shape (m,)
+        Original class of each point.
+    clusters : numpy.ndarray of shape (m,)
+        k-means cluster (0..k-1) of each point.
+    indices : numpy.ndarray of shape (m,)
+        Rows of H_tr.
+    """
 
     points: np.ndarray
     labels: np.ndarray
@@ -33,22 +42,37 @@ class SuperclassEmbedding:
 class CLPResult:
     """Outcome of `cluster_and_probe` (label values are the original ones throughout).
 
-    accuracy:        test accuracy of the probe with clusters mapped to classes (the CLP number).
-    coarse_accuracy: test accuracy at the superclass level (cluster's superclass vs the truth).
-    chance:          accuracy of a random class within the predicted superclass, sample-weighted:
-                     mean over test samples of [superclass right] / (classes in that superclass).
-    mapping:         cluster id -> original class (None for a cluster left unmatched, which can
-                     happen only with more clusters than classes in its superclass).
-    superclass_of_cluster: cluster id -> superclass.
-    purity, ari:     per superclass, of the clusters against the original training labels.
-    mean_purity:     unweighted mean of ``purity`` over superclasses.
-    embeddings:      superclass -> SuperclassEmbedding (None with embedding="none").
-    reconstructed_labels: (n_tr,) cluster id of every training sample (the labels the probe saw).
-    reconstructed_classes: (n_tr,) those mapped to original classes (-1 where unmatched).
-    predictions:     (n_te,) predicted original class of every test sample (-1 where unmatched).
-    probe:           the probe on cluster ids: predictions are cluster ids, train_accuracy is
-                     against the reconstructed labels, accuracy equals ``accuracy`` above.
-    settings:        every setting used (including perplexities after the small-group rule).
+    Attributes
+    ----------
+    accuracy : float
+        Test accuracy of the probe with clusters mapped to classes (the CLP number).
+    coarse_accuracy : float
+        Test accuracy at the superclass level (cluster's superclass vs the truth).
+    chance : float
+        Accuracy of a random class within the predicted superclass, sample-weighted: mean over
+        test samples of [superclass right] / (classes in that superclass).
+    mapping : dict
+        Cluster id -> original class (None for a cluster left unmatched, which can happen only
+        with more clusters than classes in its superclass).
+    superclass_of_cluster : dict
+        Cluster id -> superclass.
+    purity, ari : dict
+        Per superclass, of the clusters against the original training labels.
+    mean_purity : float
+        Unweighted mean of ``purity`` over superclasses.
+    embeddings : dict or None
+        Superclass -> SuperclassEmbedding (None with embedding="none").
+    reconstructed_labels : numpy.ndarray of shape (n_tr,)
+        Cluster id of every training sample (the labels the probe saw).
+    reconstructed_classes : numpy.ndarray of shape (n_tr,)
+        Those mapped to original classes (-1 where unmatched).
+    predictions : numpy.ndarray of shape (n_te,)
+        Predicted original class of every test sample (-1 where unmatched).
+    probe : ProbeResult
+        The probe on cluster ids: predictions are cluster ids, train_accuracy is against the
+        reconstructed labels, accuracy equals ``accuracy`` above.
+    settings : dict
+        Every setting used (including perplexities after the small-group rule).
     """
 
     accuracy: float
@@ -75,7 +99,7 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
                       probe_backend: str = "auto", n_jobs: int | None = None,
                       tsne_backend_name: str | None = None,
                       defaults: CLPDefaults = DEFAULTS) -> CLPResult:
-    """Cluster-and-Linear-Probe of Sec. 4.3.
+    """Cluster-and-Linear-Probe of Sec. 4.3: recover the original classes from coarse labels.
 
     For every superclass (value of ``coarse_tr``): embed its training features (t-SNE to 2-D by
     default), k-means them into ``clusters_per_superclass`` clusters; the clusters are the
@@ -85,16 +109,69 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
     correct test predictions (scipy's linear_sum_assignment: the best of all permutations, as the
     paper's "permute each possible mapping and report the highest").
 
-    H_tr, H_te: (n, d) features (numpy or torch). coarse_tr: superclass of each training sample,
-    the only labels the method uses. y_te: original test labels (to score). y_tr: original
-    training labels, used ONLY for evaluation: to know which original classes make up each
-    superclass (mapping candidates and the default number of clusters) and for the per-superclass
-    purity and adjusted Rand index of the clusters. Every original class must lie in one
-    superclass; test classes must occur in training.
-    clusters_per_superclass: int for all, or mapping superclass -> int; default = number of
-    original classes in that superclass.
-    embedding: "tsne" (default; openTSNE, or scikit-learn's TSNE when openTSNE is missing), "pca"
-    or "none" (k-means on the raw features). Other settings: see fgcore.clp.CLPDefaults.
+    Parameters
+    ----------
+    H_tr : array-like or torch.Tensor of shape (n_train, n_features)
+        Training features (numpy or torch).
+    coarse_tr : array-like of shape (n_train,)
+        Superclass of each training sample: the only labels the method uses.
+    H_te : array-like or torch.Tensor of shape (n_test, n_features)
+        Test features, the same representation.
+    y_te : array-like of shape (n_test,)
+        Original test labels (to score); their classes must occur in training.
+    y_tr : array-like of shape (n_train,)
+        Original training labels, used ONLY for evaluation: to know which original classes make
+        up each superclass (mapping candidates and the default number of clusters) and for the
+        per-superclass purity and adjusted Rand index of the clusters. Every original class must
+        lie in one superclass.
+    clusters_per_superclass : int or mapping, default=None
+        An int for all superclasses, or a mapping superclass -> int; default: the number of
+        original classes in that superclass.
+    embedding : {"tsne", "pca", "none"}, default=None
+        "tsne" (the default, ``defaults.embedding``: openTSNE, or scikit-learn's TSNE when
+        openTSNE is missing), "pca", or "none" (k-means on the raw features).
+    random_state : int, default=0
+        Seeds the embedding, k-means (one derived seed per superclass) and the probe.
+    perplexity, kmeans_n_init, probe_C, standardize : optional
+        Override the setting of the same name in ``defaults``.
+    probe_backend : {"auto", "sklearn", "torch"}, default="auto"
+        As in `linear_probe`.
+    n_jobs : int, default=None
+        Threads for t-SNE (None: `fgcore.clp.embedding.auto_n_jobs`).
+    tsne_backend_name : {"openTSNE", "sklearn"}, default=None
+        Force a t-SNE implementation (None: openTSNE when importable).
+    defaults : CLPDefaults, default=DEFAULTS
+        Every setting the paper leaves open (fgcore.clp.CLPDefaults).
+
+    Returns
+    -------
+    CLPResult
+        ``.accuracy`` (the CLP number), ``.chance``, ``.mapping``, ``.purity``, the embeddings
+        and every setting used.
+
+    Raises
+    ------
+    ValueError
+        On malformed features or labels, an original class in two superclasses, test classes
+        unseen in training, a bad ``clusters_per_superclass`` (or more clusters than samples),
+        an unknown ``embedding`` or a non-positive ``perplexity``.
+
+    See Also
+    --------
+    linear_probe : LPO, the same probe on the true labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.clp import cluster_and_probe
+    >>> rng = np.random.default_rng(0)
+    >>> centres = np.array([[0., 0.], [0., 20.], [40., 0.], [40., 20.]])  # 4 classes
+    >>> y_tr, y_te = np.repeat(np.arange(4), 20), np.repeat(np.arange(4), 10)
+    >>> H_tr = centres[y_tr] + rng.normal(size=(80, 2))
+    >>> H_te = centres[y_te] + rng.normal(size=(40, 2))
+    >>> result = cluster_and_probe(H_tr, y_tr // 2, H_te, y_te, y_tr=y_tr, embedding="pca")
+    >>> result.accuracy, result.chance        # classes 0-1 and 2-3 merged, then recovered
+    (1.0, 0.5)
     """
     embedding = defaults.embedding if embedding is None else embedding
     if embedding not in METHODS:

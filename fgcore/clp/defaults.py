@@ -13,6 +13,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CLPDefaults:
+    """Every setting of CLP and the linear probe that the paper leaves open, with its reason (the
+    attribute docstrings below); pass a changed copy as ``defaults=``.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from fgcore.clp import DEFAULTS
+    >>> DEFAULTS.perplexity, DEFAULTS.probe_C
+    (30.0, 1.0)
+    >>> replace(DEFAULTS, embedding="pca").embedding      # e.g. cluster_and_probe(..., defaults=)
+    'pca'
+    """
+
     # -- embedding (per superclass, training features, raw: not standardised, as features are) --
     embedding: str = "tsne"
     """"tsne" (the paper's), "pca" (2-D PCA, fast and deterministic: for tests and smoke runs) or

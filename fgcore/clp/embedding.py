@@ -11,7 +11,27 @@ METHODS = ("tsne", "pca", "none")
 
 
 def effective_perplexity(perplexity: float, n: int) -> float:
-    """t-SNE needs 3 * perplexity < n - 1 neighbours; small groups get (n - 1) / 3 (at least 1)."""
+    """The perplexity t-SNE can use on n points: 3 * perplexity < n - 1 neighbours are needed, so
+    small groups get (n - 1) / 3 (at least 1).
+
+    Parameters
+    ----------
+    perplexity : float
+        The perplexity asked for.
+    n : int
+        Number of points to embed.
+
+    Returns
+    -------
+    float
+        min(perplexity, (n - 1) / 3), at least 1.
+
+    Examples
+    --------
+    >>> from fgcore.clp import effective_perplexity
+    >>> effective_perplexity(30.0, 5000), effective_perplexity(30.0, 31)
+    (30.0, 10.0)
+    """
     return float(max(1.0, min(perplexity, (n - 1) / 3.0)))
 
 
@@ -37,7 +57,19 @@ def auto_n_jobs(n: int) -> int:
 
 
 def tsne_backend() -> str:
-    """"openTSNE" when importable, else "sklearn" (the GPU machine has no openTSNE)."""
+    """The t-SNE implementation `embed` uses: "openTSNE" when importable, else "sklearn".
+
+    Returns
+    -------
+    str
+        "openTSNE" or "sklearn".
+
+    Examples
+    --------
+    >>> from fgcore.clp import tsne_backend
+    >>> tsne_backend() in ("openTSNE", "sklearn")
+    True
+    """
     try:
         import openTSNE  # noqa: F401
     except ImportError:
@@ -48,13 +80,53 @@ def tsne_backend() -> str:
 def embed(X: np.ndarray, method: str = "tsne", *, random_state: int = 0,
           perplexity: float | None = None, n_jobs: int | None = None,
           defaults: CLPDefaults = DEFAULTS, backend: str | None = None) -> np.ndarray:
-    """Embed the rows of X (n, d) for clustering: (n, 2) for "tsne" and "pca", X itself (float64)
-    for "none". Deterministic for a given random_state.
+    """Embed the rows of X for clustering (CLP) and the t-SNE figures.
 
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n, d)
+        The points (features of one superclass, say).
+    method : {"tsne", "pca", "none"}, default="tsne"
+        t-SNE to 2-D (Sec. 4.2-4.3), the first two principal components, or X itself.
+    random_state : int, default=0
+        Seed; the embedding is deterministic for a given seed.
+    perplexity : float, default=None
+        t-SNE perplexity (None: ``defaults.perplexity``, 30), lowered for small n
+        (`effective_perplexity`).
+    n_jobs : int, default=None
+        t-SNE threads (None: ``defaults.n_jobs``, else `fgcore.clp.embedding.auto_n_jobs`); the
+        embedding does not depend on it.
+    defaults : CLPDefaults, default=DEFAULTS
+        The t-SNE iterations and initialisation.
+    backend : {"openTSNE", "sklearn"}, default=None
+        Force a t-SNE implementation (None: `tsne_backend`).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, 2) float64 for "tsne" and "pca"; X as float64 for "none". Fewer than 3 points are
+        put on a line.
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``method`` or ``backend``.
+
+    Notes
+    -----
     tsne: openTSNE (exact neighbours below 20k points, where they are faster than Annoy at these
     dimensions and leave nothing to chance; Barnes-Hut gradients below 10k points, FFT above, as
     openTSNE chooses), else scikit-learn's Barnes-Hut TSNE with the same perplexity, the same
-    750 iterations and PCA initialisation. ``backend`` forces "openTSNE" or "sklearn".
+    750 iterations and PCA initialisation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.clp import embed
+    >>> X = np.array([[-2., 0., 5.], [2., 0., 5.], [0., -1., 5.], [0., 1., 5.]])
+    >>> P = embed(X, "pca")                  # the widest direction (the first axis) comes first
+    >>> P.shape, np.allclose(P, [[-2, 0], [2, 0], [0, -1], [0, 1]])
+    ((4, 2), True)
     """
     X = np.ascontiguousarray(X)
     if method not in METHODS:

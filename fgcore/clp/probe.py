@@ -25,9 +25,23 @@ BACKENDS = ("auto", "sklearn", "torch")
 
 @dataclass(frozen=True, eq=False)
 class ProbeResult:
-    """accuracy: test accuracy; train_accuracy: on the probe's own training data; predictions:
-    predicted label values on the test set (numpy); classes: the label values the probe knows;
-    backend: "sklearn" or "torch:<device>"; converged: whether the solver met its tolerance."""
+    """Outcome of `linear_probe`.
+
+    Attributes
+    ----------
+    accuracy : float
+        Test accuracy.
+    train_accuracy : float
+        Accuracy on the probe's own training data.
+    predictions : numpy.ndarray of shape (n_test,)
+        Predicted label values on the test set.
+    classes : numpy.ndarray
+        The label values the probe knows.
+    backend : str
+        "sklearn" or "torch:<device>".
+    converged : bool
+        Whether the solver met its tolerance.
+    """
 
     accuracy: float
     train_accuracy: float
@@ -58,11 +72,51 @@ def linear_probe(H_tr: Any, y_tr: Any, H_te: Any, y_te: Any, *, random_state: in
                  defaults: CLPDefaults = DEFAULTS) -> ProbeResult:
     """LPO of Sec. 4.3: a linear probe trained on (H_tr, y_tr), scored on (H_te, y_te).
 
-    H_*: (n, d) numpy arrays or torch tensors; y_*: integer labels of any values. Settings default
-    to ``defaults`` (fgcore.clp.CLPDefaults: C = 1.0, standardised features, up to 1000 L-BFGS
-    iterations). backend: "auto" (torch on CUDA for tensors on a CUDA device or data of at least
-    defaults.torch_probe_min_elements values when a GPU is available; else scikit-learn),
-    "sklearn" or "torch".
+    Multinomial logistic regression on standardised features (see the module's docstring for the
+    objective).
+
+    Parameters
+    ----------
+    H_tr, H_te : array-like or torch.Tensor of shape (n, n_features)
+        Training and test features (numpy arrays or torch tensors), the same representation.
+    y_tr, y_te : array-like of shape (n,)
+        Integer labels of any values (two or more classes in training).
+    random_state : int, default=0
+        Seed of the scikit-learn solver.
+    C : float, default=None
+        Inverse L2 strength (scikit-learn's convention); None: ``defaults.probe_C`` (1.0).
+    standardize : bool, default=None
+        Standardise with the training mean and std; None: ``defaults.standardize`` (True).
+    backend : {"auto", "sklearn", "torch"}, default="auto"
+        "auto": torch L-BFGS on CUDA for tensors on a CUDA device, or for data of at least
+        ``defaults.torch_probe_min_elements`` values when a GPU is available; else scikit-learn.
+    max_iter : int, default=None
+        L-BFGS iteration cap; None: ``defaults.probe_max_iter`` (1000).
+    defaults : CLPDefaults, default=DEFAULTS
+        Every setting the paper leaves open (fgcore.clp.CLPDefaults).
+
+    Returns
+    -------
+    ProbeResult
+        ``.accuracy`` on the test set, ``.train_accuracy``, ``.predictions`` (label values).
+
+    Raises
+    ------
+    ValueError
+        On malformed features or labels, feature dimensions that differ, one training class, a
+        non-positive ``C`` or an unknown ``backend``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.clp import linear_probe
+    >>> rng = np.random.default_rng(0)
+    >>> y_tr, y_te = np.repeat([3, 8], 30), np.repeat([3, 8], 10)
+    >>> H_tr = rng.normal(size=(60, 5)) + 4 * (y_tr == 8)[:, None]
+    >>> H_te = rng.normal(size=(20, 5)) + 4 * (y_te == 8)[:, None]
+    >>> result = linear_probe(H_tr, y_tr, H_te, y_te)
+    >>> result.accuracy, result.classes, result.backend
+    (1.0, array([3, 8]), 'sklearn')
     """
     Htr, Hte, ltr, lte = check_probe_inputs(H_tr, y_tr, H_te, y_te)
     require_two_classes(ltr.classes, "y_tr")

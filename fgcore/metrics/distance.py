@@ -26,15 +26,49 @@ from .stats import class_statistics, stats_from_labels
 
 
 def class_distance_matrix(H: Any, y: Any) -> np.ndarray:
-    """Class distance matrix of eq. (6), D_ij = mean over u in class i, v in class j of
-    ||h_u - h_v||^2, as a (C, C) float64 numpy array with classes in sorted order of the unique
-    values of ``y``.
+    """Class distance matrix of eq. (6): D_ij = mean over u in class i, v in class j of
+    ||h_u - h_v||^2.
 
+    Parameters
+    ----------
+    H : array-like or torch.Tensor of shape (n_samples, n_features)
+        Features (numpy, lists, or a torch tensor on any device); float64 arithmetic.
+    y : array-like or torch.Tensor of shape (n_samples,)
+        Integer labels of any values (at least two classes; one sample per class is allowed, its
+        D_ii is 0).
+
+    Returns
+    -------
+    D : numpy.ndarray of shape (n_classes, n_classes)
+        float64, symmetric, non-negative; rows and columns in the sorted order of the unique
+        values of ``y``.
+
+    Raises
+    ------
+    ValueError
+        On malformed ``H`` or ``y`` (see `nc1`) or fewer than two classes.
+
+    See Also
+    --------
+    structure_lines : the means of D along its diagonal and superclass blocks (Fig. 4-5).
+    class_distance_from_stats : the same matrix from streamed class statistics.
+
+    Notes
+    -----
     Closed form D_ij = ||mu_i - mu_j||^2 + tr(S_i) + tr(S_j), S_c the biased (1/n_c) covariance
     with two-pass (centred) traces: O(n d + C^2 d) instead of O(n^2 d). The mean includes the
-    pairs u = v when i = j (as eq. 6 does), so D_ii = 2 tr(S_i). Symmetric, non-negative; equals the
-    brute-force mean of pairwise squared distances. Needs at least two classes; one sample per
-    class is allowed (its D_ii is 0).
+    pairs u = v when i = j (as eq. 6 does), so D_ii = 2 tr(S_i). It equals the brute-force mean of
+    pairwise squared distances; mean differences are formed directly, not through a Gram matrix,
+    so tight classes far from the origin keep their within-class part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import class_distance_matrix
+    >>> H = np.array([[0., 0.], [2., 0.], [0., 3.]])
+    >>> class_distance_matrix(H, [5, 5, 9])      # class 5: two points 2 apart; class 9: one point
+    array([[ 2., 11.],
+           [11.,  0.]])
     """
     stats = class_statistics(H, y)
     require_classes(stats.classes, "y", 2)
@@ -43,10 +77,19 @@ def class_distance_matrix(H: Any, y: Any) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MSDRatio:
-    """Mean squared distance ratio of App. B, overall and per superclass.
+    """Mean squared distance ratio of App. B, overall and per superclass (see `msd_ratio`).
 
-    per_superclass[s] = different_subclass[s] / same_subclass[s]; superclasses with a single
-    subclass have no different-subclass pairs and are listed in ``left_out`` instead."""
+    Attributes
+    ----------
+    overall : float
+        The ratio over the pooled pairs of every superclass with two or more subclasses.
+    per_superclass : dict
+        Superclass value -> different_subclass / same_subclass.
+    same_subclass, different_subclass : dict
+        Superclass value -> the two mean squared distances.
+    left_out : tuple
+        Superclasses with a single subclass (no different-subclass pairs).
+    """
 
     overall: float
     per_superclass: dict
@@ -58,20 +101,50 @@ class MSDRatio:
 def msd_ratio(H: Any, fine: Any, coarse: Any) -> MSDRatio:
     """Mean squared distance ratio (App. B): the mean squared distance between samples of the same
     superclass but different subclasses, divided by the mean squared distance between samples of
-    the same subclass. About 1 when the subclasses of a superclass share one distribution; larger
-    means more fine-grained structure.
+    the same subclass.
 
-    H: (n, d) features. fine: subclass (original class) label of each sample. coarse: superclass
-    label of each sample; every subclass must lie in one superclass (fine nested in coarse), and
-    every subclass needs at least two samples.
+    About 1 when the subclasses of a superclass share one distribution; larger means more
+    fine-grained structure.
 
+    Parameters
+    ----------
+    H : array-like or torch.Tensor of shape (n_samples, n_features)
+        Features (numpy, lists, or a torch tensor on any device); float64 arithmetic.
+    fine : array-like of shape (n_samples,)
+        Subclass (original class) label of each sample, integers of any values; every subclass
+        needs at least two samples.
+    coarse : array-like of shape (n_samples,)
+        Superclass label of each sample; every subclass must lie in one superclass.
+
+    Returns
+    -------
+    MSDRatio
+        ``.overall``, ``.per_superclass`` and the two mean distances behind each ratio.
+
+    Raises
+    ------
+    ValueError
+        On malformed input, a subclass in two superclasses ("are they swapped?"), a subclass with
+        one sample, no superclass with two subclasses, or a zero same-subclass distance.
+
+    Notes
+    -----
     Pairs are ordered pairs of samples and, as in eq. (6) and `class_distance_matrix`, the
     same-subclass pairs include u = v (so the same-subclass mean of subclass a is D_aa = 2 tr S_a).
     Per superclass s: different = sum_{a != b in s} n_a n_b D_ab / sum_{a != b in s} n_a n_b and
     same = sum_{a in s} n_a^2 D_aa / sum_{a in s} n_a^2. ``overall`` pools the pairs of all
     superclasses that have at least two subclasses (pair-weighted means over those superclasses,
     the natural reading of App. B), then takes the ratio. Superclasses with one subclass are left
-    out of both.
+    out of both. Everything comes from the closed form of D (`class_distance_matrix`), O(n d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import msd_ratio
+    >>> H = np.array([[0.], [1.], [10.], [11.]])  # two subclasses of one superclass, 10 apart
+    >>> r = msd_ratio(H, fine=[0, 0, 1, 1], coarse=[7, 7, 7, 7])
+    >>> round(r.overall, 6), r.per_superclass
+    (201.0, {7: 201.0})
     """
     feats = check_features(H, "H")
     fine_l = check_labels(fine, feats, "fine", "H")
@@ -125,13 +198,20 @@ def _ratio(num: float, den: float, where: str) -> float:
 @dataclass(frozen=True)
 class StructureLines:
     """Means of the class distance matrix after dividing it by its mean over pairs of classes in
-    different superclasses (so ``other`` is 1 by construction).
+    different superclasses (so ``other`` is 1 by construction); see `structure_lines`.
 
-    diagonal:        mean of D_ii / ref (same original class).
-    same_superclass: mean of D_ij / ref, i != j in the same superclass (the "superclass lines").
-    other:           mean of D_ij / ref, i and j in different superclasses (= 1).
-    reference:       ref, the raw different-superclass mean of D.
-    darkness_*:      1 - the normalised value (darker = closer, as in the heatmaps).
+    Attributes
+    ----------
+    diagonal : float
+        Mean of D_ii / ref (same original class).
+    same_superclass : float
+        Mean of D_ij / ref, i != j in the same superclass (the "superclass lines").
+    other : float
+        Mean of D_ij / ref, i and j in different superclasses (= 1).
+    reference : float
+        ref, the raw different-superclass mean of D.
+    darkness_diagonal, darkness_same_superclass : float
+        1 - the normalised value (darker = closer, as in the heatmaps).
     """
 
     diagonal: float
@@ -149,11 +229,40 @@ class StructureLines:
 def structure_lines(D: Any, superclass_of: Any) -> StructureLines:
     """Lines of the class distance matrix (Fig. 4-5).
 
-    D: (C, C) class distance matrix (`class_distance_matrix`), rows in the order of the original
-    classes. superclass_of: (C,) integers, superclass_of[i] = superclass of the class in row i.
     Normalises D by its mean over ordered pairs (i, j) in different superclasses, then averages the
     diagonal and the off-diagonal same-superclass entries (superclasses with a single class have
-    only a diagonal entry). Needs two or more superclasses and at least one with two classes.
+    only a diagonal entry).
+
+    Parameters
+    ----------
+    D : array-like of shape (n_classes, n_classes)
+        Class distance matrix (`class_distance_matrix`), rows in the order of the original
+        classes; finite and non-negative.
+    superclass_of : array-like of shape (n_classes,)
+        Integers: superclass_of[i] is the superclass of the class in row i. Needs two or more
+        superclasses and at least one with two classes.
+
+    Returns
+    -------
+    StructureLines
+        ``.diagonal``, ``.same_superclass`` (normalised means) and their darkness.
+
+    Raises
+    ------
+    ValueError
+        If D is not a finite, non-negative square matrix, ``superclass_of`` does not match its
+        rows, there is one superclass only, no superclass has two classes, or D is zero on every
+        pair of different superclasses.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import structure_lines
+    >>> D = np.array([[1., 4., 10., 10.], [4., 1., 10., 10.],
+    ...               [10., 10., 1., 4.], [10., 10., 4., 1.]])
+    >>> lines = structure_lines(D, superclass_of=[0, 0, 1, 1])
+    >>> lines.diagonal, lines.same_superclass, round(lines.darkness_diagonal, 2)
+    (0.1, 0.4, 0.9)
     """
     try:
         Dm = to_tensor(D).cpu().to(torch.float64).numpy()
@@ -190,11 +299,33 @@ def structure_lines(D: Any, superclass_of: Any) -> StructureLines:
 def emergence(history: Any, level: float) -> dict:
     """First snapshot at which each line of D is dark enough.
 
-    history: a mapping epoch -> StructureLines, or a sequence of (epoch, StructureLines) pairs (any
-    order; sorted by epoch here). level: a darkness level (darkness = 1 - normalised value, so
-    level 0.5 means "at most half the different-superclass distance").
-    Returns {"diagonal": first epoch with darkness_diagonal >= level, or None;
-             "same_superclass": first epoch with darkness_same_superclass >= level, or None}.
+    Parameters
+    ----------
+    history : mapping or sequence
+        A mapping epoch -> StructureLines, or a sequence of (epoch, StructureLines) pairs (any
+        order; sorted by epoch here), one per epoch.
+    level : float
+        A darkness level (darkness = 1 - normalised value, so 0.5 means "at most half the
+        different-superclass distance").
+
+    Returns
+    -------
+    dict
+        {"diagonal": first epoch with darkness_diagonal >= level, or None;
+        "same_superclass": first epoch with darkness_same_superclass >= level, or None}.
+
+    Raises
+    ------
+    ValueError
+        If ``level`` is not a finite number, ``history`` is empty, malformed or has an epoch twice.
+
+    Examples
+    --------
+    >>> from fgcore.metrics import StructureLines, emergence
+    >>> history = {0: StructureLines(0.9, 0.95), 10: StructureLines(0.4, 0.8),
+    ...            20: StructureLines(0.2, 0.45)}
+    >>> emergence(history, level=0.5)
+    {'diagonal': 10, 'same_superclass': 20}
     """
     if not isinstance(level, (int, float, np.integer, np.floating)) or not math.isfinite(level):
         raise ValueError(f"level must be a finite number; got {level!r}.")

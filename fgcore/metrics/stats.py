@@ -31,16 +31,26 @@ from .validation import (
 
 @dataclass(frozen=True, eq=False)
 class ClassStats:
-    """Per-class statistics of features H (n, d) under labels with C classes (all float64 numpy).
+    """Per-class statistics of features H (n, d) under labels with C classes (all float64 numpy),
+    as `class_statistics` and `ClassStatistics.result` return them.
 
-    classes:     (C,) the label values, in the order of the rows below.
-    counts:      (C,) samples per class.
-    means:       (C, d) class means mu_c.
-    traces:      (C,) tr(S_c), S_c the biased (1/n_c) covariance of class c.
-    sigma_w:     (d, d) Sigma_W of eq. (1) (mean over classes of S_c), or None when not gathered.
-    global_mean: (d,) mu_G, the mean over all samples.
-    input_eps:   machine epsilon of the precision the features arrived in (float32: 1.19e-7;
-                 bf16: 7.8e-3); sets NC1's rank cutoff.
+    Attributes
+    ----------
+    classes : numpy.ndarray of shape (C,)
+        The label values, in the order of the rows below.
+    counts : numpy.ndarray of shape (C,)
+        Samples per class.
+    means : numpy.ndarray of shape (C, d)
+        Class means mu_c.
+    traces : numpy.ndarray of shape (C,)
+        tr(S_c), S_c the biased (1/n_c) covariance of class c.
+    sigma_w : numpy.ndarray of shape (d, d) or None
+        Sigma_W of eq. (1) (mean over classes of S_c), or None when not gathered.
+    global_mean : numpy.ndarray of shape (d,)
+        mu_G, the mean over all samples.
+    input_eps : float
+        Machine epsilon of the precision the features arrived in (float32: 1.19e-7; bf16:
+        7.8e-3); sets the rounding tolerances (NC1's rank cutoff).
     """
 
     classes: np.ndarray
@@ -67,9 +77,36 @@ class ClassStats:
 def class_statistics(H: Any, y: Any) -> ClassStats:
     """Exact (two-pass) per-class counts, means and covariance traces of ``H`` under labels ``y``.
 
-    Classes are the sorted unique values of ``y``. ``sigma_w`` is not formed (it is d x d; `nc1`
-    works in the span of the class means instead), so use this for `nc2_from_stats` and
-    `class_distance_from_stats`, or the accumulator with ``covariance=True`` for `nc1_from_stats`."""
+    Parameters
+    ----------
+    H : array-like or torch.Tensor of shape (n_samples, n_features)
+        Features (numpy, lists, or a torch tensor on any device); float64 arithmetic.
+    y : array-like or torch.Tensor of shape (n_samples,)
+        Integer labels of any values; the classes are the sorted unique values.
+
+    Returns
+    -------
+    ClassStats
+        With ``sigma_w = None``: it is d x d, and `nc1` works in the span of the class means
+        instead. Use these statistics for every ``*_from_stats`` function but `nc1_from_stats`,
+        which needs `ClassStatistics` with ``covariance=True``.
+
+    Raises
+    ------
+    ValueError
+        On malformed ``H`` or ``y`` (see `nc1`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import class_statistics
+    >>> stats = class_statistics(np.array([[0., 0.], [2., 0.], [5., 5.]]), [3, 3, 8])
+    >>> stats.classes, stats.counts, stats.traces
+    (array([3, 8]), array([2, 1]), array([1., 0.]))
+    >>> stats.means
+    array([[1., 0.],
+           [5., 5.]])
+    """
     feats = check_features(H, "H")
     labels = check_labels(y, feats, "y", "H")
     return stats_from_labels(feats, labels)
@@ -87,7 +124,37 @@ def stats_from_labels(feats: Features, labels: Labels) -> ClassStats:
 
 
 def nc1_from_stats(stats: ClassStats, *, center: str = "global_mean") -> float:
-    """NC1 (eq. 1-2) from statistics that include ``sigma_w``; same rank rule as `nc1`."""
+    """NC1 (eq. 1-2) from class statistics; the same definition, options and rank rule as `nc1`.
+
+    Parameters
+    ----------
+    stats : ClassStats
+        Statistics with ``sigma_w`` (from ``ClassStatistics(..., covariance=True)``), every class
+        with at least two samples.
+    center : {"global_mean", "class_means"}, default="global_mean"
+        As in `nc1`.
+
+    Returns
+    -------
+    float
+        NC1 >= 0.
+
+    Raises
+    ------
+    ValueError
+        If ``stats`` has no ``sigma_w``, fewer than two classes, a class with one sample, or
+        coinciding class means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import ClassStatistics, nc1, nc1_from_stats
+    >>> y = np.array([0, 0, 1, 1, 2, 2])
+    >>> H = np.array([[0., 0.], [0., 2.], [4., 0.], [4., 2.], [0., 8.], [0., 10.]])
+    >>> stats = ClassStatistics(3).update(H[:4], y[:4]).update(H[4:], y[4:]).result()
+    >>> round(nc1_from_stats(stats), 12), round(nc1(H, y), 12)
+    (0.03125, 0.03125)
+    """
     check_center(center)
     if stats.sigma_w is None:
         raise ValueError(
@@ -105,21 +172,100 @@ def nc1_from_stats(stats: ClassStats, *, center: str = "global_mean") -> float:
 
 
 def nc2_from_stats(stats: ClassStats, *, center: str = "class_means") -> float:
-    """NC2 (eq. 3) from the class means and counts; same conventions as `nc2`."""
+    """NC2 (eq. 3) from the class means and counts; the same definition and options as `nc2`.
+
+    Parameters
+    ----------
+    stats : ClassStats
+        From `class_statistics` or `ClassStatistics.result`.
+    center : {"class_means", "global_mean"}, default="class_means"
+        As in `nc2`.
+
+    Returns
+    -------
+    float
+        NC2 in [0, 2].
+
+    Raises
+    ------
+    ValueError
+        On fewer than two classes or coinciding class means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import class_statistics, nc2_from_stats
+    >>> y = np.array([0, 0, 0, 1, 2])
+    >>> round(nc2_from_stats(class_statistics(np.eye(3)[y], y)), 12)
+    0.0
+    """
     check_center(center)
     require_classes(stats.classes, "stats", 2)
     return _core.nc2_from_means(stats.means, stats.counts, center)
 
 
 def class_distance_from_stats(stats: ClassStats) -> np.ndarray:
-    """D (eq. 6) from the class means and covariance traces, (C, C) float64."""
+    """The class distance matrix D (eq. 6) from the class means and covariance traces.
+
+    Parameters
+    ----------
+    stats : ClassStats
+        From `class_statistics` or `ClassStatistics.result`.
+
+    Returns
+    -------
+    D : numpy.ndarray of shape (n_classes, n_classes)
+        float64, in the order of ``stats.classes``; as `class_distance_matrix`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import class_distance_from_stats, class_statistics
+    >>> stats = class_statistics(np.array([[0., 0.], [2., 0.], [0., 3.]]), [5, 5, 9])
+    >>> class_distance_from_stats(stats)
+    array([[ 2., 11.],
+           [11.,  0.]])
+    """
     return _core.distance_from_parts(stats.means, stats.traces)
 
 
 def nc3_from_stats(stats: ClassStats, W: Any, *, center: str = "class_means",
                    squared: bool = False) -> float:
-    """NC3 (self-duality) from the class means and counts, W's rows in the order of
-    ``stats.classes``; same definition and conventions as `fgcore.metrics.nc3`."""
+    """NC3 (self-duality) from the class means and counts; the same definition and options as
+    `nc3`.
+
+    Parameters
+    ----------
+    stats : ClassStats
+        From `class_statistics` or `ClassStatistics.result`.
+    W : array-like or torch.Tensor of shape (n_classes, n_features)
+        The classifier's weight, one row per class in the order of ``stats.classes`` (labels
+        0..C-1 for `ClassStatistics`).
+    center : {"class_means", "global_mean"}, default="class_means"
+        As in `nc3`.
+    squared : bool, default=False
+        As in `nc3`.
+
+    Returns
+    -------
+    float
+        NC3 in [0, 2] (in [0, 4] when ``squared``).
+
+    Raises
+    ------
+    ValueError
+        On a malformed ``W`` (one row per class, ``stats.dim`` columns), fewer than two classes,
+        coinciding class means or a zero ``W``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import class_statistics, nc3_from_stats
+    >>> y = np.array([0, 0, 1, 2])
+    >>> stats = class_statistics(np.eye(3)[y], y)
+    >>> round(nc3_from_stats(stats, W=np.eye(3) - 1 / 3), 12)    # the centred means themselves
+    0.0
+    """
     check_center(center)
     require_classes(stats.classes, "stats", 2)
     w = check_weights(W, stats.dim)
@@ -132,8 +278,35 @@ def nc3_from_stats(stats: ClassStats, W: Any, *, center: str = "class_means",
 
 
 def cdnv_from_stats(stats: ClassStats, *, ddof: int = 0) -> float:
-    """CDNV (Galanti et al. 2022) from the class means, traces and counts; same definition and
-    conventions as `fgcore.metrics.cdnv`."""
+    """CDNV (Galanti et al. 2022) from the class means, traces and counts; the same definition
+    and options as `cdnv`.
+
+    Parameters
+    ----------
+    stats : ClassStats
+        From `class_statistics` or `ClassStatistics.result`.
+    ddof : {0, 1}, default=0
+        As in `cdnv`.
+
+    Returns
+    -------
+    float
+        CDNV >= 0.
+
+    Raises
+    ------
+    ValueError
+        On fewer than two classes, a class with one sample and ``ddof=1``, or two coinciding class
+        means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import cdnv_from_stats, class_statistics
+    >>> H = np.array([[0., 1.], [0., -1.], [4., 1.], [4., -1.]])
+    >>> cdnv_from_stats(class_statistics(H, [0, 0, 1, 1]))
+    0.0625
+    """
     ddof = check_ddof(ddof)
     require_classes(stats.classes, "stats", 2)
     if ddof:
@@ -144,8 +317,36 @@ def cdnv_from_stats(stats: ClassStats, *, ddof: int = 0) -> float:
 
 
 def equinorm_from_stats(stats: ClassStats, *, center: str = "class_means", ddof: int = 0) -> float:
-    """Equinorm (Papyan et al. 2020) from the class means and counts; same definition and
-    conventions as `fgcore.metrics.equinorm`."""
+    """Equinorm (Papyan et al. 2020) from the class means and counts; the same definition and
+    options as `equinorm`.
+
+    Parameters
+    ----------
+    stats : ClassStats
+        From `class_statistics` or `ClassStatistics.result`.
+    center : {"class_means", "global_mean"}, default="class_means"
+        As in `equinorm`.
+    ddof : {0, 1}, default=0
+        As in `equinorm`.
+
+    Returns
+    -------
+    float
+        The coefficient of variation of the centred class-mean norms, >= 0.
+
+    Raises
+    ------
+    ValueError
+        On fewer than two classes (or ``ddof`` >= C) or class means that all coincide.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import class_statistics, equinorm_from_stats
+    >>> H = np.array([[2., 0.], [0., 1.], [0., -3.]])
+    >>> round(equinorm_from_stats(class_statistics(H, [0, 1, 2])), 4)
+    0.2047
+    """
     check_center(center)
     ddof = check_ddof(ddof)
     require_classes(stats.classes, "stats", 2)
@@ -155,8 +356,36 @@ def equinorm_from_stats(stats: ClassStats, *, center: str = "class_means", ddof:
 
 def equiangularity_from_stats(stats: ClassStats, *, center: str = "class_means",
                               reference: str = "etf") -> float:
-    """Equiangularity (Papyan et al. 2020) from the class means and counts; same definition and
-    conventions as `fgcore.metrics.equiangularity`."""
+    """Equiangularity (Papyan et al. 2020) from the class means and counts; the same definition
+    and options as `equiangularity`.
+
+    Parameters
+    ----------
+    stats : ClassStats
+        From `class_statistics` or `ClassStatistics.result`.
+    center : {"class_means", "global_mean"}, default="class_means"
+        As in `equiangularity`.
+    reference : {"etf", "mean"}, default="etf"
+        As in `equiangularity`.
+
+    Returns
+    -------
+    float
+        >= 0; 0 for a simplex ETF.
+
+    Raises
+    ------
+    ValueError
+        On fewer than two classes or a class mean that coincides with the centre.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import class_statistics, equiangularity_from_stats
+    >>> square = np.array([[1., 0.], [0., 1.], [-1., 0.], [0., -1.]])
+    >>> round(equiangularity_from_stats(class_statistics(square, [0, 1, 2, 3])), 4)
+    0.4444
+    """
     check_center(center)
     check_choice(reference, "reference", _family.REFERENCES)
     require_classes(stats.classes, "stats", 2)

@@ -87,18 +87,56 @@ def dense_batch_labels(y_batch: Any, b: int, n_classes: int, device) -> torch.Te
 class ClassStatistics:
     """Accumulate per-class counts, means, covariance traces and Sigma_W over batches, in one pass.
 
-    n_classes:    C; labels passed to `update` must be integers in 0..C-1.
-    dim:          feature dimension d (taken from the first batch when None).
-    covariance:   also gather Sigma_W (needed by NC1 only; D and NC2 need means and traces).
-    class_counts: optional (C,) expected samples per class over the whole pass. When given, Sigma_W
-                  is accumulated in one d x d matrix (each row weighted by 1/n_c) and `result`
-                  checks that exactly these counts arrived (catches a dropped last batch). Without
-                  it Sigma_W needs one d x d matrix per class (C * d * d * 8 bytes: 10 MB for
-                  C = 5, d = 512; 210 MB for C = 100), since the 1/n_c weights are known only at
-                  the end.
-    device:       where the sums live (defaults to the device of the first batch).
+    Parameters
+    ----------
+    n_classes : int
+        C; labels passed to `update` must be integers in 0..C-1.
+    dim : int, default=None
+        Feature dimension d (taken from the first batch when None).
+    covariance : bool, default=True
+        Also gather Sigma_W (needed by NC1 only; the other measures need means and traces).
+    class_counts : array-like of shape (n_classes,), default=None
+        Expected samples per class over the whole pass. When given, Sigma_W is accumulated in one
+        d x d matrix (each row weighted by 1/n_c) and `result` checks that exactly these counts
+        arrived (catches a dropped last batch). Without it Sigma_W needs one d x d matrix per
+        class (C * d * d * 8 bytes: 10 MB for C = 5, d = 512; 210 MB for C = 100), since the
+        1/n_c weights are known only at the end.
+    device : str or torch.device, default=None
+        Where the sums live (defaults to the device of the first batch).
 
-    Memory is O(C d) (+ the Sigma_W matrices), whatever the number of samples.
+    Raises
+    ------
+    ValueError
+        On a bad ``n_classes``, ``dim`` or ``class_counts``; `update` and `result` validate their
+        own input.
+
+    See Also
+    --------
+    class_statistics : the same statistics, two-pass, from arrays.
+    NCCAgreement : NC4 over batches.
+
+    Notes
+    -----
+    Memory is O(C d) (+ the Sigma_W matrices), whatever the number of samples. Precision: see
+    the module's docstring (every class is shifted by a reference point before it is summed, so
+    collapsed features keep their within-class spread).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fgcore.metrics import ClassStatistics, class_distance_from_stats, nc2_from_stats
+    >>> H = np.array([[0., 0.], [5., 5.], [2., 0.], [5., 7.]])
+    >>> y = np.array([0, 1, 0, 1])
+    >>> acc = ClassStatistics(n_classes=2, covariance=False)
+    >>> for a in (0, 2):                           # two batches of two
+    ...     _ = acc.update(H[a:a + 2], y[a:a + 2])
+    >>> stats = acc.result()
+    >>> stats.counts, stats.means
+    (array([2, 2]), array([[1., 0.],
+           [5., 6.]]))
+    >>> class_distance_from_stats(stats)
+    array([[ 2., 54.],
+           [54.,  2.]])
     """
 
     def __init__(self, n_classes: int, dim: int | None = None, covariance: bool = True,
@@ -154,8 +192,20 @@ class ClassStatistics:
     # -- accumulation ----------------------------------------------------------------------------
 
     def update(self, H_batch: Any, y_batch: Any) -> "ClassStatistics":
-        """Add a batch: H_batch (b, d) numpy or torch (any float dtype, any device), y_batch (b,)
-        integers in 0..n_classes-1. Returns self."""
+        """Add a batch.
+
+        Parameters
+        ----------
+        H_batch : array-like or torch.Tensor of shape (b, n_features)
+            Features, numpy or torch, any float dtype, any device.
+        y_batch : array-like or torch.Tensor of shape (b,)
+            Integer labels 0..n_classes-1.
+
+        Returns
+        -------
+        ClassStatistics
+            self.
+        """
         on_cpu = (not isinstance(H_batch, torch.Tensor) or H_batch.device.type == "cpu") and (
             self.device is None or self.device.type == "cpu")
         if on_cpu:
@@ -230,7 +280,13 @@ class ClassStatistics:
     # -- result ----------------------------------------------------------------------------------
 
     def result(self) -> ClassStats:
-        """The statistics of everything accumulated so far (every class needs a sample)."""
+        """The statistics of everything accumulated so far (every class needs a sample).
+
+        Returns
+        -------
+        ClassStats
+            Classes 0..C-1, float64 numpy arrays; ``sigma_w`` when ``covariance=True``.
+        """
         if not hasattr(self, "_s1"):
             raise ValueError("no batch was added; call update(H_batch, y_batch) first.")
         empty = np.flatnonzero(self._counts == 0)
