@@ -1,4 +1,4 @@
-"""Speed of fgcore.metrics (issue 3 targets).
+"""Speed of fgcore.metrics.
 
     PYTHONPATH=. .venv/bin/python -m pytest tests/benchmarks/bench_metrics.py -p no:xdist --benchmark-only
 
@@ -7,7 +7,10 @@
   also times the closed form itself and stores the ratio in extra_info["speedup"].
 * nc1 + nc2 + D on 50,000 x 512 float32 features with C = 10 (the CIFAR-10 training set).
   Target: <= 1 s on 2 CPU cores; <= 50 ms on a GPU (the CUDA case is skipped without one).
-* The streaming accumulator over the same data in batches of 4,096 (per-epoch statistics).
+* The whole Neural-Collapse family side by side on the same data (nc1 ... equiangularity, one
+  benchmark each, one group), so each new measure is read against nc1.
+* The streaming accumulator over the same data in batches of 4,096 (per-epoch statistics), and
+  NC4's streaming form (NCCAgreement) over the same batches.
 
 Every benchmark stores the machine's state in extra_info (CPUs, 1-minute load average, versions):
 on a shared machine the load explains most of the spread.
@@ -27,12 +30,19 @@ from scipy.spatial.distance import cdist
 
 from fgcore.metrics import (
     ClassStatistics,
+    NCCAgreement,
+    cdnv,
     class_distance_from_stats,
     class_distance_matrix,
+    class_statistics,
+    equiangularity,
+    equinorm,
     nc1,
     nc1_from_stats,
     nc2,
     nc2_from_stats,
+    nc3,
+    nc4,
 )
 
 
@@ -138,6 +148,60 @@ def test_nc1_nc2_distance_cuda(benchmark, cifar_sized):
     benchmark.pedantic(run, rounds=10, iterations=1, warmup_rounds=2)
 
 
+# ------------------------------------------------- the Neural-Collapse family, side by side
+
+
+@pytest.fixture(scope="module")
+def head(cifar_sized):
+    """A 10 x 512 linear head and its logits on the CIFAR-sized features."""
+    H, _ = cifar_sized
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(10, H.shape[1])) / np.sqrt(H.shape[1])
+    b = rng.normal(size=10)
+    return W, b, (H @ W.T.astype(np.float32) + b.astype(np.float32))
+
+
+FAMILY = {
+    "nc1": lambda H, y, head: nc1(H, y),
+    "nc2": lambda H, y, head: nc2(H, y),
+    "nc3": lambda H, y, head: nc3(head[0], H, y),
+    "nc4-logits": lambda H, y, head: nc4(H, y, logits=head[2]),
+    "nc4-W-b": lambda H, y, head: nc4(H, y, W=head[0], b=head[1]),
+    "cdnv": lambda H, y, head: cdnv(H, y),
+    "equinorm": lambda H, y, head: equinorm(H, y),
+    "equiangularity": lambda H, y, head: equiangularity(H, y),
+}
+
+
+@pytest.mark.benchmark(group="NC family 50000x512 float32, C=10")
+@pytest.mark.parametrize("name", list(FAMILY))
+def test_family_cpu(benchmark, cifar_sized, head, name):
+    H, y = cifar_sized
+    benchmark.extra_info.update(environment())
+    value = benchmark.pedantic(FAMILY[name], args=(H, y, head), rounds=5, iterations=1,
+                               warmup_rounds=1)
+    benchmark.extra_info["value"] = value
+    assert np.isfinite(value)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.benchmark(group="NC family 50000x512 float32, C=10, CUDA")
+@pytest.mark.parametrize("name", list(FAMILY))
+def test_family_cuda(benchmark, cifar_sized, head, name):
+    H, y = cifar_sized
+    Ht, yt = torch.from_numpy(H).cuda(), torch.from_numpy(y).cuda()
+    on_gpu = (torch.from_numpy(head[0]).cuda(), torch.from_numpy(head[1]).cuda(),
+              torch.from_numpy(head[2]).cuda())
+    benchmark.extra_info.update(environment())
+
+    def run():
+        out = FAMILY[name](Ht, yt, on_gpu)
+        torch.cuda.synchronize()
+        return out
+
+    benchmark.pedantic(run, rounds=10, iterations=1, warmup_rounds=2)
+
+
 # ------------------------------------------------------------------------ streaming accumulator
 
 
@@ -157,5 +221,21 @@ def test_streaming_accumulator_cpu(benchmark, cifar_sized, covariance):
         stats = acc.result()
         out = nc2_from_stats(stats), class_distance_from_stats(stats)
         return (nc1_from_stats(stats),) + out if covariance else out
+
+    benchmark.pedantic(run, rounds=3, iterations=1)
+
+
+@pytest.mark.benchmark(group="streaming 50000x512 float32, batches of 4096")
+def test_streaming_ncc_agreement_cpu(benchmark, cifar_sized, head):
+    H, y = cifar_sized
+    Ht, yt, logits = torch.from_numpy(H), torch.from_numpy(y), torch.from_numpy(head[2])
+    stats = class_statistics(H, y)
+    benchmark.extra_info.update(environment())
+
+    def run():
+        acc = NCCAgreement(stats)
+        for a in range(0, len(yt), 4096):
+            acc.update(Ht[a:a + 4096], logits[a:a + 4096], yt[a:a + 4096])
+        return acc.result()
 
     benchmark.pedantic(run, rounds=3, iterations=1)
