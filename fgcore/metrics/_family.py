@@ -120,13 +120,23 @@ class NearestCentre:
         self.half_sq = 0.5 * np.einsum("cd,cd->c", self.M, self.M)
         self._torch = {}
 
-    def __call__(self, X):
-        """Class codes (0..C-1) of the rows of X (numpy or torch; any float dtype)."""
+    def __call__(self, X, overwrite: bool = False):
+        """Class codes (0..C-1) of the rows of X (numpy or torch; any float dtype).
+
+        overwrite: X is a float64 scratch copy that may be shifted in place (saves a copy)."""
         if isinstance(X, torch.Tensor):
             ref, M, half = self._on(X.device)
-            scores = (X.to(torch.float64) - ref) @ M.T - half
-            return torch.argmax(scores, dim=1)
-        scores = (np.asarray(X, dtype=np.float64) - self.ref) @ self.M.T - self.half_sq
+            X = X.to(torch.float64)
+            X = X.sub_(ref) if overwrite else X - ref
+            return torch.argmax(torch.addmm(-half, X, M.T), dim=1)
+        X = np.asarray(X, dtype=np.float64)
+        if overwrite:
+            X -= self.ref
+        else:
+            X = X - self.ref
+        with _core._single_threaded_blas():  # small products: threads cost more than they save
+            scores = X @ self.M.T
+        scores -= self.half_sq
         return np.argmax(scores, axis=1)
 
     def _on(self, device):

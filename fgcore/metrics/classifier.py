@@ -200,18 +200,22 @@ class _Decisions:
         self.outputs = "logits' columns" if logits is not None else "W's rows"
         self._device_wb = {}
 
-    def __call__(self, X, a: int, b: int):
+    def __call__(self, X64, a: int, b: int):
+        """Output chosen for rows a:b; X64 holds those rows in float64 (numpy or torch)."""
         if self.logits is not None:
             Z = self.logits.data[a:b]
-            if isinstance(X, torch.Tensor):
-                Z = torch.as_tensor(Z, device=X.device) if not isinstance(Z, torch.Tensor) \
-                    else Z.to(X.device)
+            if isinstance(X64, torch.Tensor):
+                Z = torch.as_tensor(Z, device=X64.device) if not isinstance(Z, torch.Tensor) \
+                    else Z.to(X64.device)
                 return torch.argmax(Z, dim=1)
             return np.argmax(as_numpy(Z), axis=1)
-        if isinstance(X, torch.Tensor):
-            W, bias = self._on(X.device)
-            return torch.argmax(X[a:b].to(torch.float64) @ W.T + bias, dim=1)
-        return np.argmax(np.asarray(X[a:b], dtype=np.float64) @ self.W.T + self.b, axis=1)
+        if isinstance(X64, torch.Tensor):
+            W, bias = self._on(X64.device)
+            return torch.argmax(torch.addmm(bias, X64, W.T), dim=1)
+        with _core._single_threaded_blas():
+            scores = X64 @ self.W.T
+        scores += self.b
+        return np.argmax(scores, axis=1)
 
     def _on(self, device):
         if device not in self._device_wb:
@@ -265,13 +269,16 @@ def _agreement_per_class(X, labels: Labels, decide, codes: np.ndarray,
     centre's; in row chunks of the features, on their device."""
     n, d = X.shape
     C = labels.n_classes
-    step = max(1, (1 << 20) // max(d, C))
+    step = max(1, (1 << 20) // max(d, C))  # 8 MB of float64 per chunk
     agree = np.zeros(C, dtype=np.int64)
     on_torch = isinstance(X, torch.Tensor)
     code_map = torch.as_tensor(codes, device=X.device) if on_torch else codes
     for a in range(0, n, step):
         b = min(a + step, n)
-        same = code_map[decide(X, a, b)] == ncc(X[a:b])
+        # One float64 copy of the chunk: the classifier reads it, then the rule shifts it in place.
+        X64 = X[a:b].to(torch.float64, copy=True) if on_torch else np.array(X[a:b], np.float64)
+        choice = code_map[decide(X64, a, b)]
+        same = choice == ncc(X64, overwrite=True)
         y = labels.codes[a:b]
         if on_torch:
             agree += torch.bincount(y[same], minlength=C).cpu().numpy()
