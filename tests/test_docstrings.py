@@ -21,7 +21,8 @@ import fgcore.clp
 import fgcore.metrics
 
 PACKAGES = (fgcore.metrics, fgcore.clp)
-MODULES = [f"{pkg.__name__}.{m.name}" for pkg in PACKAGES for m in pkgutil.iter_modules(pkg.__path__)]
+MODULES = [f"{pkg.__name__}.{m.name}"
+           for pkg in PACKAGES for m in pkgutil.iter_modules(pkg.__path__)]
 PUBLIC = [(pkg.__name__, name, getattr(pkg, name)) for pkg in PACKAGES for name in pkg.__all__]
 
 
