@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from fgcore import metrics
 from fgcore.train import CorruptEntryError, Run, RunSpec, RunStore, train
-from fgcore.train import loop
+from fgcore.train import device_data, loop
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -146,3 +147,180 @@ def test_a_cache_hit_imports_no_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", script, json.dumps(spec.to_dict()), str(tmp_path)],
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)
     assert out.stdout.split()[-1] == "False", out.stdout
+
+
+# -- one seed, one run: on every device, in every precision it names ---------------------------------
+IMAGES = dict(dataset="fgcore.train.gpu_check:synthetic_cifar10", data_args={"n_train": 60, "n_test": 20},
+              labeling="coarse:5", model="small_cnn", model_args={"width": 8}, epochs=2, batch_size=16,
+              augment="crop_flip", snapshot_epochs=(0, 2))
+
+
+def images(**changes) -> RunSpec:
+    return RunSpec(**{**IMAGES, **changes})
+
+
+def _without_timings(history):
+    return [{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in history]
+
+
+def test_the_same_spec_trained_twice_gives_identical_features(tmp_path):
+    first = train(images(), cache=tmp_path / "a", device="cpu")
+    second = train(images(), cache=tmp_path / "b", device="cpu")
+    for epoch in first.snapshot_epochs:
+        for split in ("train", "test"):
+            np.testing.assert_array_equal(first.features(epoch, split), second.features(epoch, split))
+    assert _without_timings(first.history) == _without_timings(second.history)
+
+
+def _legacy_stream(seed, n, batch, epochs):
+    """The draws of the first trainer, which drew on a CPU generator per batch while training on the
+    CPU: a permutation per epoch, then per batch the crop rows, the crop columns and the flips."""
+    generator = torch.Generator().manual_seed(seed)
+    stream = []
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        draws = [(torch.randint(0, 9, (min(batch, n - s),), generator=generator),
+                  torch.randint(0, 9, (min(batch, n - s),), generator=generator),
+                  torch.rand(min(batch, n - s), generator=generator) < 0.5) for s in range(0, n, batch)]
+        stream.append((order, *(torch.cat([d[i] for d in draws]) for i in range(3))))
+    return stream
+
+
+def _recorded_stream(monkeypatch, tmp_path, spec, device, execution=None):
+    stream = []
+    original = device_data.draw_epoch
+
+    def recording(generator, n, batch_size, *, augment):
+        draws = original(generator, n, batch_size, augment=augment)
+        stream.append((draws.order.clone(), draws.dy.clone(), draws.dx.clone(), draws.flip.clone()))
+        return draws
+
+    monkeypatch.setattr(loop, "draw_epoch", recording)
+    store = RunStore(tmp_path / device / str(execution))
+    entry = store.entry(spec.key)
+    loop.train_into(spec, entry, device=device, progress=False, execution=execution)
+    return stream
+
+
+def test_the_data_stream_is_the_same_on_every_device(monkeypatch, tmp_path):
+    """Indices, crop offsets and flips depend on the seed only: the CPU in float32, the CUDA branch's
+    code on the CPU (bf16, channels-last, fused SGD), CUDA when there is one; and they are the
+    stream the trainer drew before it drew on a CPU generator everywhere (cached CPU runs stay valid)."""
+    spec = images()
+    reference = _recorded_stream(monkeypatch, tmp_path, spec, "cpu")
+    assert len(reference) == spec.epochs
+    others = [_recorded_stream(monkeypatch, tmp_path, images(precision="bf16"), "cpu",
+                               loop.Execution(channels_last=True, fused_sgd=True))]
+    if torch.cuda.is_available():
+        others.append(_recorded_stream(monkeypatch, tmp_path, images(precision="bf16"), "cuda"))
+    for other in others:
+        for mine, theirs in zip(reference, other, strict=True):
+            for a, b in zip(mine, theirs, strict=True):
+                assert torch.equal(a, b.cpu())
+    legacy = _legacy_stream(spec.seed, 60, spec.batch_size, spec.epochs)
+    for mine, old in zip(reference, legacy, strict=True):
+        for a, b in zip(mine, old, strict=True):
+            assert torch.equal(a, b)
+
+
+def test_precision_is_part_of_the_key_and_float32_keys_did_not_move():
+    assert tiny(precision="bf16").key != tiny().key
+    # The key TINY had before `precision` existed: runs cached then (all float32) keep their entries.
+    assert tiny().key == "8a83f7a7219eb583fff08dc223956a49"
+    assert "precision" not in json.loads(tiny().canonical_json())["spec"]
+    assert json.loads(tiny(precision="bf16").canonical_json())["spec"]["precision"] == "bf16"
+    assert RunSpec.from_dict(tiny(precision="bf16").to_dict()).precision == "bf16"
+    with pytest.raises(ValueError, match="`precision`"):
+        tiny(precision="fp16")
+
+
+def test_meta_records_precision_and_execution(tmp_path):
+    run = train(tiny(), cache=tmp_path, device="cpu")
+    assert run.meta["precision"] == "float32"
+    assert run.meta["execution"] == {"channels_last": False, "cudnn_benchmark": False, "fused_sgd": False,
+                                     "resident": True, "compile": None}
+    assert run.meta["devices"] == [{"device": "cpu", "from_epoch": 1}]
+
+
+def test_default_device_keeps_float32_runs_on_the_cpu(monkeypatch):
+    monkeypatch.delenv("FGCORE_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert loop.default_device(tiny()).type == "cpu"
+    assert loop.default_device(tiny(precision="bf16")).type == "cuda"
+    monkeypatch.setenv("FGCORE_DEVICE", "cpu")
+    assert loop.default_device(tiny(precision="bf16")).type == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("FGCORE_DEVICE")
+    assert loop.default_device(tiny(precision="bf16")).type == "cpu"
+
+
+def test_inputs_prepared_once_equal_the_per_batch_path(tmp_path):
+    """The data set normalised and padded once (one gather per batch) trains exactly the run that
+    crops, scales and normalises every batch from the raw uint8 images."""
+    spec = images()
+    resident = train(spec, cache=tmp_path / "resident", device="cpu")
+    entry = RunStore(tmp_path / "per-batch").entry(spec.key)
+    loop.train_into(spec, entry, device="cpu", progress=False, execution=loop.Execution(resident=False))
+    per_batch = Run(entry)
+    np.testing.assert_array_equal(resident.features("last"), per_batch.features("last"))
+
+
+# -- checkpoints: data, never code --------------------------------------------------------------------
+class _RunsCode:
+    """Unpickling this calls os.mkdir(path): what a hostile checkpoint.pt on a shared cache could do."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+def _crash_at_epoch_3(monkeypatch, spec, cache):
+    monkeypatch.setattr(loop, "CHECKPOINT_SECONDS", 0.0)
+    original = loop._Trainer._train_epoch
+
+    def crash(self, epoch, max_steps=None):
+        if epoch == 3:
+            raise KeyboardInterrupt("simulated crash")
+        return original(self, epoch, max_steps)
+
+    monkeypatch.setattr(loop._Trainer, "_train_epoch", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, cache=cache, device="cpu")
+    monkeypatch.setattr(loop._Trainer, "_train_epoch", original)
+    return RunStore(cache).entry(spec.key).file("checkpoint.pt")
+
+
+def test_a_checkpoint_holding_a_pickled_object_is_refused(tmp_path, monkeypatch, capsys):
+    reference = train(tiny(), cache=tmp_path / "reference", device="cpu")
+    path = _crash_at_epoch_3(monkeypatch, tiny(), tmp_path / "cache")
+    marker = tmp_path / "code-ran"
+    state = torch.load(path, weights_only=True)
+    state["payload"] = _RunsCode(marker)
+    torch.save(state, path)
+    capsys.readouterr()
+    run = train(tiny(), cache=tmp_path / "cache", device="cpu")
+    err = capsys.readouterr().err
+    assert not marker.exists(), "the pickled object was executed"
+    assert "cannot resume" in err and "objects other than tensors" in err and "starting over" in err
+    assert [r["epoch"] for r in run.history] == [0, 1, 2, 3, 4]  # trained from epoch 0 again
+    np.testing.assert_array_equal(run.features(4), reference.features(4))
+
+
+def test_a_checkpoint_from_another_device_resumes_and_says_so(tmp_path, monkeypatch, capsys):
+    """A checkpoint is loaded onto the CPU first (map_location), so one written on a GPU resumes here;
+    the run says so and its meta lists which device trained which epochs."""
+    reference = train(tiny(), cache=tmp_path / "reference", device="cpu")
+    path = _crash_at_epoch_3(monkeypatch, tiny(), tmp_path / "cache")
+    state = torch.load(path, weights_only=True)
+    assert state["epoch"] == 2
+    state["segments"] = [{"device": "cuda:0 (NVIDIA H200)", "from_epoch": 1}]
+    torch.save(state, path)
+    capsys.readouterr()
+    run = train(tiny(), cache=tmp_path / "cache", device="cpu")
+    err = capsys.readouterr().err
+    assert "resuming" in err and "written on cuda:0 (NVIDIA H200)" in err
+    assert run.meta["devices"] == [{"device": "cuda:0 (NVIDIA H200)", "from_epoch": 1},
+                                   {"device": "cpu", "from_epoch": 3}]
+    np.testing.assert_allclose(run.features(4), reference.features(4), rtol=1e-6, atol=1e-6)

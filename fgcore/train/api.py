@@ -16,12 +16,15 @@ from .spec import RunSpec
 
 
 def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None, progress: bool | None = None,
-          log: Callable[[str], None] | None = None) -> Run:
+          log: Callable[[str], None] | None = None, compile: bool | str | None = None) -> Run:
     """Return the Run of `spec`, from the cache or by training it (once, even across processes).
 
-    device: "cpu", "cuda", "cuda:1", ... (default $FGCORE_DEVICE, else CUDA when available).
+    device: "cpu", "cuda", "cuda:1", ... (default $FGCORE_DEVICE, else CUDA when available for
+    bf16 runs, the CPU for float32 runs; see fgcore.train.loop.default_device).
     progress: show a tqdm bar (default: when stderr is a terminal). log: where to say that this
     process waits for another one training the same spec (default: stderr).
+    compile: torch.compile the training forward pass (True, or a backend name; default
+    $FGCORE_COMPILE). A speed option: not part of the cache key.
     """
     if not isinstance(spec, RunSpec):
         raise TypeError(f"train(spec): expected a RunSpec, got {type(spec).__name__}")
@@ -34,5 +37,10 @@ def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None,
     waiting = lambda: log(f"fgcore: another process is training {spec.short} [{entry.key[:12]}]; waiting")
     with entry.lock(on_wait=waiting):
         if not entry.is_complete():
-            loop.train_into(spec, entry, device=device, progress=sys.stderr.isatty() if progress is None else progress)
+            execution = None
+            if compile is not None:
+                backend = ("inductor" if compile is True else compile) if compile else None
+                execution = loop.Execution(compile=backend)
+            loop.train_into(spec, entry, device=device, progress=sys.stderr.isatty() if progress is None else progress,
+                            execution=execution)
     return Run(entry)

@@ -5,7 +5,12 @@ evaluation of the test split (loss / accuracy on the training labels, accuracy o
 where the head can give it), and at statistics epochs one eval-mode pass over the training split that
 streams its features into the class-statistics accumulators (NC1, NC2, D) without storing them; at
 snapshot epochs the train and test features are saved. Epoch 0 is the untrained network.
-On CUDA: data resident on the GPU, bf16 autocast, channels_last; on the CPU: float32.
+
+What a run computes is fixed by its RunSpec: the data stream comes from a CPU generator seeded with
+spec.seed (fgcore.train.device_data.draw_epoch) and spec.precision chooses float32 or bf16 autocast,
+on every device. How fast it runs is `Execution`: on CUDA the data set is prepared once on the GPU in
+the run's dtype and channels-last layout (one gather per batch), cuDNN autotunes its convolutions
+and SGD is fused; torch.compile is opt-in (FGCORE_COMPILE). None of these enter the cache key.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import platform
 import sys
 import time
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -27,7 +34,7 @@ from .. import losses as fglosses
 from .. import metrics as fgmetrics
 from .. import models as fgmodels
 from .cache import Entry, atomic_write_bytes, atomic_write_json, save_tensors, torch_save_atomic
-from .device_data import DeviceSplit, channel_stats, epoch_batches, to_device_split
+from .device_data import PAD, DeviceSplit, channel_stats, draw_epoch, prepare_split
 from .spec import RunSpec
 
 # Seconds between resume checkpoints (the final checkpoint is always written).
@@ -37,17 +44,83 @@ EVAL_BATCH = {"cpu": 1024, "cuda": 2048}
 ORIGINAL_HEAD_LABELINGS = ("identity", "fine")
 
 
-def default_device() -> torch.device:
-    """$FGCORE_DEVICE if set, else CUDA when available, else the CPU."""
+def default_device(spec: RunSpec | None = None) -> torch.device:
+    """$FGCORE_DEVICE if set; else CUDA, when available, for bf16 runs (the gpu fixtures) and when no
+    spec is given; else the CPU.
+
+    float32 runs (the fast and slow tiers, whose thresholds and baselines were measured on CPUs)
+    stay on the CPU of a GPU machine unless asked otherwise (FGCORE_DEVICE, --fg-device, device=).
+    """
     name = os.environ.get("FGCORE_DEVICE")
     if name:
         return torch.device(name)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    wants_gpu = spec is None or spec.precision != "float32"
+    return torch.device("cuda" if wants_gpu and torch.cuda.is_available() else "cpu")
 
 
-def train_into(spec: RunSpec, entry: Entry, *, device: str | torch.device | None, progress: bool) -> None:
+def compile_backend_from_env() -> str | None:
+    """FGCORE_COMPILE: unset, "" or "0": eager; "1": torch.compile's default backend; else a backend name."""
+    value = os.environ.get("FGCORE_COMPILE", "").strip()
+    if value in ("", "0"):
+        return None
+    return "inductor" if value == "1" else value
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a run executes on its device: speed only, never what it computes (not in the cache key).
+
+    None means "the default for the device": channels_last for image inputs, cuDNN autotuning and
+    fused SGD on CUDA; float32 NCHW, foreach SGD on the CPU (as the fast and slow baselines were
+    measured). resident=False crops, scales and normalises every batch from the raw uint8 images
+    (the loop before the data set was prepared once; `make gpu-check` times it as the baseline).
+    compile: a torch.compile backend for the training forward pass, or None.
+    """
+
+    channels_last: bool | None = None
+    cudnn_benchmark: bool | None = None
+    fused_sgd: bool | None = None
+    resident: bool = True
+    compile: str | None = None
+
+    def resolve(self, device: torch.device) -> "Execution":
+        cuda = device.type == "cuda"
+        pick = lambda value: cuda if value is None else bool(value)
+        return Execution(channels_last=pick(self.channels_last), cudnn_benchmark=pick(self.cudnn_benchmark),
+                         fused_sgd=pick(self.fused_sgd), resident=self.resident, compile=self.compile or None)
+
+
+def train_into(spec: RunSpec, entry: Entry, *, device: str | torch.device | None, progress: bool,
+               execution: Execution | None = None) -> None:
     """Train `spec` into its (locked, incomplete) cache entry, resuming from a checkpoint if any."""
-    _Trainer(spec, entry, torch.device(device) if device else default_device(), progress).run()
+    if device:
+        chosen = torch.device(device)
+    else:
+        chosen = default_device(spec)
+        if chosen.type == "cpu" and torch.cuda.is_available():
+            print(f"fgcore: training {spec.short} on the CPU: float32 runs stay on the CPU unless "
+                  f"FGCORE_DEVICE=cuda (or --fg-device / device=) asks for the GPU", file=sys.stderr)
+    if execution is None:
+        execution = Execution(compile=compile_backend_from_env())
+    _Trainer(spec, entry, chosen, progress, execution).run()
+
+
+def time_epochs(spec: RunSpec, *, device: str | torch.device | None = None, epochs: int = 2,
+                steps: int | None = None, execution: Execution | None = None) -> list[float]:
+    """Wall seconds of each of `epochs` training epochs of `spec`, each cut after `steps` steps when
+    given (SGD steps only: no evaluation, nothing written). The first includes cuDNN autotuning and
+    compilation: a warm-up."""
+    trainer = _Trainer(spec, None, torch.device(device) if device else default_device(spec), False,
+                       execution or Execution())
+    trainer._load_data()
+    trainer._build()
+    seconds = []
+    for epoch in range(1, epochs + 1):
+        trainer._synchronize()
+        started = time.perf_counter()
+        trainer._train_epoch(epoch, max_steps=steps)  # ends with .item(): the device has finished
+        seconds.append(time.perf_counter() - started)
+    return seconds
 
 
 def _lr_factor(schedule: str, epoch: int, epochs: int) -> float:
@@ -61,10 +134,22 @@ def _lr_factor(schedule: str, epoch: int, epochs: int) -> float:
 
 
 class _Trainer:
-    def __init__(self, spec: RunSpec, entry: Entry, device: torch.device, progress: bool):
+    def __init__(self, spec: RunSpec, entry: Entry | None, device: torch.device, progress: bool,
+                 execution: Execution):
         self.spec, self.entry, self.device, self.progress = spec, entry, device, progress
         self.cuda = device.type == "cuda"
-        self.amp = torch.autocast("cuda", dtype=torch.bfloat16) if self.cuda else None
+        self.execution = execution.resolve(device)
+        self.bf16 = spec.precision == "bf16"
+        self.dtype = torch.bfloat16 if self.bf16 else torch.float32
+        if self.cuda:
+            torch.backends.cudnn.benchmark = self.execution.cudnn_benchmark
+            # float32 means float32: no TF32 in matmuls and convolutions (torch lets cuDNN use it).
+            torch.backends.cuda.matmul.allow_tf32 = self.bf16
+            torch.backends.cudnn.allow_tf32 = self.bf16
+
+    def _synchronize(self) -> None:
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
 
     # -- setup ---------------------------------------------------------------------------------
     def _load_data(self) -> None:
@@ -95,8 +180,11 @@ class _Trainer:
             raise ValueError(f"RunSpec argument `augment`: crop_flip needs image data; {spec.dataset} "
                              f"gives shape {train.x.shape}")
         self.augment = augment == "crop_flip"
+        self.channels_last = self.execution.channels_last and images
         self.splits: dict[str, DeviceSplit] = {
-            name: to_device_split(ds.x, self.y_train[name], ds.y, device=self.device, mean=mean, std=std)
+            name: prepare_split(ds.x, self.y_train[name], ds.y, device=self.device, mean=mean, std=std,
+                                pad=PAD if self.augment else 0, dtype=self.dtype,
+                                channels_last=self.channels_last, resident=self.execution.resident)
             for name, ds in self.datasets.items()}
         self.in_shape = tuple(train.x.shape[1:])
 
@@ -105,22 +193,25 @@ class _Trainer:
         torch.manual_seed(spec.seed)
         outputs = fglosses.num_outputs(spec.loss, self.n_train_classes)
         model = fgmodels.build(spec.model, outputs, self.in_shape, **spec.model_args).to(self.device)
-        self.channels_last = self.cuda and len(self.in_shape) == 3
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         self.model = model
+        # The training forward pass; compiled when asked (the weights are shared with self.model).
+        self.forward = torch.compile(model, backend=self.execution.compile) if self.execution.compile else model
         self.loss_fn = fglosses.get_loss(spec.loss, num_outputs=outputs)
         params = [p for p in model.parameters() if p.requires_grad]
+        fused = {"fused": True} if self.execution.fused_sgd else {}
         self.optimizer = torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum,
-                                         weight_decay=spec.weight_decay)
-        self.generator = torch.Generator(device=self.device)
+                                         weight_decay=spec.weight_decay, **fused)
+        # On the CPU whatever the training device: one seed, one data stream, on every machine.
+        self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(spec.seed)
 
     # -- passes --------------------------------------------------------------------------------
     def _autocast(self):
-        return self.amp if self.amp is not None else torch.autocast("cpu", enabled=False)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
 
-    def _train_epoch(self, epoch: int) -> dict[str, float]:
+    def _train_epoch(self, epoch: int, max_steps: int | None = None) -> dict[str, float]:
         spec, model, split = self.spec, self.model, self.splits["train"]
         lr = spec.lr * _lr_factor(spec.schedule, epoch, spec.epochs)
         for group in self.optimizer.param_groups:
@@ -129,12 +220,13 @@ class _Trainer:
         batch = split.n if spec.optimizer == "gd" else spec.batch_size
         total_loss = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.int64)
-        for index in epoch_batches(split.n, batch, generator=self.generator, device=self.device):
-            x = split.inputs(index, augment=self.augment, generator=self.generator,
-                             channels_last=self.channels_last)
+        draws = draw_epoch(self.generator, split.n, batch, augment=self.augment).to(self.device)
+        for position in draws.batches(batch)[:max_steps]:
+            index = draws.order[position]
+            x = split.batch(index, draws, position)
             y = split.y_train[index]
             with self._autocast():
-                out = model(x)
+                out = self.forward(x)
                 loss = self.loss_fn(out.float(), y)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -169,7 +261,7 @@ class _Trainer:
         step = EVAL_BATCH.get(self.device.type, 1024)
         for start in range(0, split.n, step):
             index = slice(start, min(start + step, split.n))
-            x = split.inputs(index, channels_last=self.channels_last)
+            x = split.inputs(index)
             with self._autocast():
                 h = model.features(x)
                 out = model.head(h)
@@ -228,33 +320,52 @@ class _Trainer:
         record["eval_seconds"] = time.perf_counter() - started
 
     # -- checkpoints ---------------------------------------------------------------------------
+    def _device_name(self) -> str:
+        return str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.cuda else "")
+
     def _checkpoint(self, epoch: int) -> None:
+        # Plain data only (tensors, numbers, strings, lists, dicts): it loads with weights_only=True.
         torch_save_atomic(self.entry.file("checkpoint.pt"), {
             "epoch": epoch, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "generator": self.generator.get_state(), "history": self.history,
-            "stats_epochs": self.stats_epochs, "spec_key": self.entry.key})
+            "stats_epochs": self.stats_epochs, "spec_key": self.entry.key, "segments": self.segments})
         self._write_history()
         self.last_checkpoint = time.monotonic()
 
     def _resume(self) -> int:
+        """The last epoch of a usable checkpoint (state restored), else -1 (start over, said why)."""
         path = self.entry.file("checkpoint.pt")
         if not path.exists():
             return -1
         try:
-            state = torch.load(path, map_location=self.device, weights_only=False)
-            if state.get("spec_key") != self.entry.key:
-                raise ValueError("checkpoint belongs to another spec")
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.generator.set_state(state["generator"].cpu() if hasattr(state["generator"], "cpu")
-                                     else state["generator"])
-        except Exception as exc:  # an unreadable checkpoint: start over rather than trust it
-            print(f"fgcore: cannot resume {self.entry.path} from its checkpoint ({exc}); starting over",
+            try:
+                # weights_only: a checkpoint is data, never code. On a shared cache anyone who can
+                # write a checkpoint.pt would otherwise run code in every job that resumes from it.
+                state = torch.load(path, map_location="cpu", weights_only=True)
+            except pickle.UnpicklingError as exc:
+                # torch's message opens with advice to load it with weights_only=False: not ours to give.
+                detail = next((line for line in str(exc).splitlines() if "global" in line.lower()), "")
+                raise ValueError("it holds objects other than tensors, numbers, strings, lists and dicts, so "
+                                 "fgcore did not write it; it was not loaded, so that no code in it runs"
+                                 + (f" ({detail.strip()})" if detail else "")) from exc
+            if not isinstance(state, dict) or state.get("spec_key") != self.entry.key:
+                raise ValueError("it belongs to another spec")
+            self.model.load_state_dict(state["model"])  # copies onto this run's device
+            self.optimizer.load_state_dict(state["optimizer"])  # moves the state to the parameters' device
+            self.generator.set_state(state["generator"])
+        except Exception as exc:  # an unreadable or foreign checkpoint: start over rather than trust it
+            print(f"fgcore: cannot resume {self.entry.path} from its checkpoint: {exc}; starting over",
                   file=sys.stderr)
             self._build()
             return -1
         self.history = state["history"]
         self.stats_epochs = list(state["stats_epochs"])
+        self.segments = list(state.get("segments", []))
+        last_device = self.segments[-1]["device"] if self.segments else None
+        if last_device is not None and last_device != self._device_name():
+            print(f"fgcore: resuming {self.entry.path} at epoch {int(state['epoch'])} on {self._device_name()}; "
+                  f"its checkpoint was written on {last_device} (same data stream and precision; the "
+                  f"arithmetic of the two devices differs in the last bits)", file=sys.stderr)
         return int(state["epoch"])
 
     def _write_history(self) -> None:
@@ -270,7 +381,9 @@ class _Trainer:
         self._build()
         self.history: list[dict[str, Any]] = []
         self.stats_epochs: list[int] = []
+        self.segments: list[dict[str, Any]] = []  # which device trained which epochs
         done = self._resume()
+        self.segments.append({"device": self._device_name(), "from_epoch": max(done, 0) + 1})
         self.last_checkpoint = time.monotonic()
         started = time.perf_counter()
         if done < 0:
@@ -319,7 +432,10 @@ class _Trainer:
             "feature_dim": int(self.model.feature_dim),
             "snapshot_epochs": list(spec.snapshot_epochs),
             "stats_epochs": sorted(set(self.stats_epochs)),
-            "device": str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.cuda else ""),
+            "device": self._device_name(),
+            "devices": self.segments,
+            "precision": spec.precision,
+            "execution": asdict(self.execution),
             "torch": torch.__version__, "python": platform.python_version(),
             "train_seconds": seconds, "pid": os.getpid(), "host": platform.node(),
         })

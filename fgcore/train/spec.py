@@ -2,8 +2,11 @@
 
 The cache key of a run is the sha256 of the canonical JSON of its spec plus TRAINING_CODE_VERSION, so
 two processes (or a GPU sweep and a later CPU pytest session) that ask for the same spec share one
-cache entry. Hardware choices (device, bf16 autocast, channels_last) are deliberately NOT part of the
-spec: they change speed, not the training semantics.
+cache entry. What changes the numbers is in the spec: the seed fixes the data stream (the shuffles,
+crop offsets and flips are drawn on a CPU generator, the same on every device) and `precision` says
+whether the run computes in float32 or under bf16 autocast. Choices that change only the speed (the
+device, channels_last, cuDNN autotuning, fused SGD, torch.compile) are not part of it; on CUDA they
+make runs non-bit-reproducible (cuDNN picks its algorithms at run time), never differently defined.
 
 Defaults where the paper is silent live here, in one place (README: "Defaults"):
 - batch size 128, SGD with momentum 0.9, step schedule (x0.1 at 1/3 and 2/3 of the epochs; the paper
@@ -33,6 +36,11 @@ OPTIMIZERS = ("sgd", "gd")
 SCHEDULES = ("step", "cosine", "constant")
 AUGMENTATIONS = ("auto", "none", "crop_flip")
 NORMALIZATIONS = ("auto", "none", "per_channel")
+# float32: no autocast (and no TF32 on CUDA); bf16: torch.autocast with bfloat16 (the gpu fixtures).
+PRECISIONS = ("float32", "bf16")
+# Fields added after runs were first cached enter the key only when they differ from these values,
+# so every run cached before a field existed (all of them float32) keeps its key.
+KEY_DEFAULTS = {"precision": "float32"}
 
 # The paper's snapshot epochs for a 350-epoch run; scaled for other lengths by default_snapshots().
 PAPER_SNAPSHOTS = (0, 1, 2, 5, 10, 20, 40, 80, 120, 160, 200, 240, 280, 320, 350)
@@ -74,6 +82,9 @@ class RunSpec:
     stats_every:  per-epoch statistics (NC1, NC2, D) every this many epochs and at every snapshot
                   (0: at snapshots only, and then the test split too is evaluated only there);
                   the test split is evaluated every epoch otherwise
+    precision:    "float32" (default: the fast and slow tiers, whose thresholds were measured so) or
+                  "bf16" (bfloat16 autocast for the forward passes, float32 weights and optimiser;
+                  the inputs are stored in bf16 too, as autocast would round them at the first layer)
     """
 
     dataset: str
@@ -96,6 +107,7 @@ class RunSpec:
     seed: int = 0
     snapshot_epochs: tuple[int, ...] | None = None
     stats_every: int = 1
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
@@ -104,7 +116,8 @@ class RunSpec:
         if not isinstance(self.dataset, str) or not self.dataset:
             raise bad("dataset", f"expected a dataset name, got {self.dataset!r}")
         for name, allowed in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
-                              ("augment", AUGMENTATIONS), ("normalize", NORMALIZATIONS)):
+                              ("augment", AUGMENTATIONS), ("normalize", NORMALIZATIONS),
+                              ("precision", PRECISIONS)):
             value = getattr(self, name)
             if value not in allowed:
                 raise bad(name, f"{value!r} is not one of {', '.join(allowed)}")
@@ -166,7 +179,8 @@ class RunSpec:
         return "image_folder" if source.startswith("image_folder:") else "official"
 
     def canonical_json(self) -> str:
-        payload = {"spec": self.to_dict(), "training_code_version": TRAINING_CODE_VERSION}
+        spec = {k: v for k, v in self.to_dict().items() if KEY_DEFAULTS.get(k, object()) != v}
+        payload = {"spec": spec, "training_code_version": TRAINING_CODE_VERSION}
         if self.data_variant() is not None:
             payload["data_variant"] = self.data_variant()
         return json.dumps(payload, sort_keys=True, separators=(",", ":"))
@@ -180,4 +194,4 @@ class RunSpec:
     def short(self) -> str:
         """A one-line human description for progress bars and logs."""
         return (f"{self.dataset}/{self.labeling}/{self.model} lr={self.lr:g} wd={self.weight_decay:g} "
-                f"ep={self.epochs} seed={self.seed}")
+                f"ep={self.epochs} seed={self.seed}" + ("" if self.precision == "float32" else f" {self.precision}"))
