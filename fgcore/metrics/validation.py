@@ -213,7 +213,11 @@ def check_center(center: Any, name: str = "center") -> str:
 
 def check_choice(value: Any, name: str, choices: dict) -> Any:
     """``value`` must be one of ``choices`` (a mapping value -> what it means)."""
-    if value in choices and not isinstance(value, bool):
+    try:
+        known = value in choices and not isinstance(value, bool)
+    except TypeError:  # unhashable: a list, an array
+        known = False
+    if known:
         return value
     listed = "; ".join(f"{k!r}: {v}" for k, v in choices.items())
     raise ValueError(f"{name} must be one of {listed}; got {value!r}.")
