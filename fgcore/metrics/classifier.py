@@ -180,7 +180,6 @@ def nc4(H: Any, y: Any, logits: Any = None, W: Any = None, b: Any = None, *,
     """
     check_choice(average, "average", _family.AVERAGES)
     feats = check_features(H, "H")
-    n, d = feats.shape
     labels = check_labels(y, feats, "y", "H")
     require_classes(labels.classes, "y", 2)
     decide = _classifier(feats, logits, W, b)
@@ -193,8 +192,7 @@ def nc4(H: Any, y: Any, logits: Any = None, W: Any = None, b: Any = None, *,
 class _Decisions:
     """The classifier's choice (an output index) for rows a:b of the features."""
 
-    def __init__(self, feats: Features, logits: Features | None, W: np.ndarray | None,
-                 b: np.ndarray | None):
+    def __init__(self, logits: Features | None, W: np.ndarray | None, b: np.ndarray | None):
         self.logits, self.W, self.b = logits, W, b
         self.n_outputs = (logits.shape[1] if logits is not None else W.shape[0])
         self.outputs = "logits' columns" if logits is not None else "W's rows"
@@ -241,7 +239,7 @@ def _classifier(feats: Features, logits: Any, W: Any, b: Any) -> _Decisions:
                 f"logits has {z.shape[0]} rows but H has {n}; they must describe the same "
                 "samples in the same order."
             )
-        return _Decisions(feats, z, None, None)
+        return _Decisions(z, None, None)
     w = to_float64_numpy(check_weights(W, d).data)
     if b is None:
         bias = np.zeros(w.shape[0])
@@ -253,7 +251,7 @@ def _classifier(feats: Features, logits: Any, W: Any, b: Any) -> _Decisions:
                 f"b must be a vector of {w.shape[0]} biases (one per row of W); got shape "
                 f"{tuple(np.shape(as_numpy(b)))}."
             )
-    return _Decisions(feats, None, w, bias)
+    return _Decisions(None, w, bias)
 
 
 def _as_row(b: Any):
