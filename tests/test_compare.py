@@ -1,4 +1,5 @@
-"""`fgcore compare`: a flipped verdict, a drift beyond tolerance or a removed claim fails; the rest is reported."""
+"""`fgcore compare`: a flipped verdict, a changed control, a drift beyond tolerance or a removed claim fails;
+the rest is reported."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from fgcore.report import baseline
 from fgcore.report.compare import compare, format_table
 
 SAMPLE = Path(__file__).parent / "data" / "claims_sample.json"
+SAMPLE_V1 = Path(__file__).parent / "data" / "claims_sample_v1.json"   # one control object per record
 PAYLOAD = json.loads(SAMPLE.read_text())
-KEY = ("nc1-collapse", "digits-coarse")   # holds, value 0.018, tolerance 0.05
+KEY = ("nc1-collapse", "digits-coarse")   # holds, value 0.018, two checks, each with the no-collapse control
+NO_COLLAPSE = "digits-coarse-no-collapse"
 
 
 def payload() -> dict:
@@ -87,11 +90,64 @@ def test_drift_rule_is_the_absolute_tolerance(factor):
     assert compare(PAYLOAD, current).failed == (abs(factor) > 1)
 
 
-def test_a_control_that_starts_passing_fails():
+def control_of(p: dict, check: int, key=KEY) -> dict:
+    return record_of(p, key)["checks"][check]["controls"][0]
+
+
+def test_a_check_that_starts_passing_on_a_control_fails_per_check_and_control(tmp_path, capsys):
     current = payload()
-    record_of(current)["control"]["verdict"] = "passes (defect)"
+    control_of(current, 1).update(value=0.9, passed=True, status="passes (defect)")
+    result = compare(PAYLOAD, current)
+    row = row_of(result)
+    assert result.failed and row.status == "CONTROL" and "passes (defect)" in row.reason
+    (change,) = row.control_changes
+    assert (change.check, change.control) == ("NC1 end / NC1 at start of terminal phase", NO_COLLAPSE)
+    assert (change.baseline, change.current) == ("fails as expected", "passes (defect)")
+    assert fgcore_main(["compare", str(SAMPLE), write(tmp_path, "cur.json", current)]) == 1
+    out = capsys.readouterr().out
+    assert ("CONTROL  nc1-collapse [digits-coarse]: check 'NC1 end / NC1 at start of terminal phase' on control "
+            "digits-coarse-no-collapse: fails as expected -> passes (defect)") in out
+    assert "1 control changed" in out and "-> REGRESSION" in out
+
+
+def test_each_changed_control_is_its_own_line_and_an_error_counts_too():
+    current = payload()
+    control_of(current, 0).update(status="error", value="nan")
+    control_of(current, 1).update(status="passes (defect)")
     row = row_of(compare(PAYLOAD, current))
-    assert row.status == "CONTROL" and "passes (defect)" in row.reason
+    assert row.status == "CONTROL" and len(row.control_changes) == 2
+    lines = [line for line in format_table(compare(PAYLOAD, current)).splitlines() if line.startswith("CONTROL ")]
+    assert len(lines) == 2 and "fails as expected -> error" in lines[0]
+
+
+def test_a_control_that_stops_being_measured_is_a_change():
+    current = payload()
+    record_of(current)["checks"][0]["controls"] = []
+    row = row_of(compare(PAYLOAD, current))
+    assert row.status == "CONTROL" and "fails as expected -> not recorded" in row.reason
+
+
+def test_a_flip_to_nothing_measured_is_not_also_a_list_of_missing_controls():
+    current = payload()
+    rec = record_of(current)
+    rec.update(verdict="error", checks=[], controls=[], value=None, message="the run could not be read")
+    row = row_of(compare(PAYLOAD, current))
+    assert row.status == "FLIPPED" and row.control_changes == ()
+
+
+def test_statuses_are_compared_exactly_not_by_substring():
+    current = payload()
+    control_of(current, 0)["status"] = "fails as expected (but barely)"
+    assert row_of(compare(PAYLOAD, current)).status == "CONTROL"
+
+
+def test_records_with_one_control_object_compare_on_its_verdict():
+    old = json.loads(SAMPLE_V1.read_text())
+    assert not compare(old, old).failed
+    current = copy.deepcopy(old)
+    record_of(current)["control"]["verdict"] = "passes (defect)"
+    row = row_of(compare(old, current))
+    assert row.status == "CONTROL" and row.reason == "control: fails as expected -> passes (defect)"
 
 
 def test_removed_claim_fails_and_new_claim_is_only_reported(tmp_path):
@@ -145,6 +201,9 @@ def test_baseline_is_compact_one_record_per_line_and_compares_like_the_payload(t
     assert data["format"] == baseline.FORMAT
     assert len(data["claims"]) == len(PAYLOAD["claims"])
     assert all(tuple(r) == baseline.FIELDS for r in data["claims"])
+    stored = next(r for r in data["claims"] if (r["id"], r["experiment"]) == KEY)
+    assert stored["controls"] == {"NC1 last / NC1 untrained": {NO_COLLAPSE: "fails as expected"},
+                                  "NC1 end / NC1 at start of terminal phase": {NO_COLLAPSE: "fails as expected"}}
     record_lines = [line for line in text.splitlines() if line.lstrip().startswith('{"id"')]
     assert len(record_lines) == len(PAYLOAD["claims"])
     assert not compare(path, PAYLOAD).failed
@@ -152,6 +211,27 @@ def test_baseline_is_compact_one_record_per_line_and_compares_like_the_payload(t
     current = payload()
     record_of(current)["verdict"] = "fails"
     assert compare(path, current).failed
+    current = payload()
+    control_of(current, 0)["status"] = "passes (defect)"
+    assert row_of(compare(path, current)).status == "CONTROL"
+
+
+def test_a_baseline_written_before_controls_were_per_check_still_compares(tmp_path):
+    # the shape of reports/baseline/*.json before: no "controls" field, the controls' verdict only
+    old = baseline.from_payload(PAYLOAD)
+    for record in old["claims"]:
+        del record["controls"]
+    path = tmp_path / "fast.json"
+    path.write_text(json.dumps(old))
+    assert not compare(path, PAYLOAD).failed
+    current = payload()
+    control_of(current, 0)["status"] = "passes (defect)"
+    record_of(current)["control"]["verdict"] = "passes (defect)"
+    row = row_of(compare(path, current))
+    assert row.status == "CONTROL" and row.reason == "control: fails as expected -> passes (defect)"
+    # --update writes the per-check statuses from then on
+    baseline.write(path, current)
+    assert json.loads(path.read_text())["claims"][0]["controls"] is not None
 
 
 def test_update_rewrites_the_baseline_on_purpose(tmp_path, capsys):

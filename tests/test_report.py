@@ -1,30 +1,42 @@
 """The claims report renders from recorded JSON (no training): tests/data/claims_sample.json.
 
-The sample holds a record for every catalog claim id and every figure kind (written by
-tests/data/make_claims_sample.py). Figures are drawn at a low dpi here to keep the file quick.
+The sample holds a record for every catalog claim id, every figure kind, every verdict and every
+control status (written by tests/data/make_claims_sample.py); tests/data/claims_sample_v1.json is a
+session recorded before controls were per check (one control object per record), which must still
+render. Figures are drawn at a low dpi here to keep the file quick.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import html
 import io
 import json
 import re
+import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from PIL import Image
 
 from fgcore.catalog import CLAIMS
 from fgcore.cli import main as fgcore_main
 from fgcore.report import build, figures
 from fgcore.report.html import anchor, render_page
+from fgcore.report.vocabulary import CONTROL_STATUSES, VERDICTS
 from fgcore.report.pytest_html_columns import (HEADERS, claim_record, pytest_html_results_table_header,
                                                pytest_html_results_table_row)
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 SAMPLE = Path(__file__).parent / "data" / "claims_sample.json"
+SAMPLE_V1 = Path(__file__).parent / "data" / "claims_sample_v1.json"
+ROOT = Path(__file__).resolve().parents[1]
 DPI = 30   # small images: the tests check structure and determinism, not looks
 PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -48,11 +60,34 @@ def built(tmp_path_factory) -> tuple[Path, str]:
     return index, index.read_text(encoding="utf-8")
 
 
-def test_sample_covers_every_claim_id_and_figure_kind():
+def test_sample_covers_every_claim_id_figure_kind_verdict_and_control_status():
     payload = sample()
     assert {r["id"] for r in payload["claims"]} == set(CLAIMS)
     kinds = {f["kind"] for r in payload["claims"] for f in r["figures"]}
     assert kinds == set(figures.KINDS)
+    assert {r["verdict"] for r in payload["claims"]} == set(VERDICTS)
+    per_check = {c["status"] for r in payload["claims"] for check in r["checks"] for c in check["controls"]}
+    assert per_check == set(CONTROL_STATUSES)
+
+
+def shown(text: str) -> str:
+    """Text as the page writes it (escaped by the template)."""
+    return str(escape(text))
+
+
+def section_of(page: str, record: dict) -> str:
+    """The HTML of one record's section."""
+    return page.split(f'id="{anchor(record)}"', 1)[1].split("</section>", 1)[0]
+
+
+def row_of(page: str, record: dict) -> str:
+    """The HTML of one record's row in the claims table."""
+    table = page.split('<table class="claims">', 1)[1]
+    return table.split(f'href="#{anchor(record)}"', 1)[1].split("</tr>", 1)[0]
+
+
+def record_of(payload: dict, claim_id: str, experiment: str) -> dict:
+    return next(r for r in payload["claims"] if (r["id"], r["experiment"]) == (claim_id, experiment))
 
 
 def test_report_writes_index_and_a_copy_of_the_records(built):
@@ -66,8 +101,9 @@ def test_every_claim_id_and_record_has_its_row_and_section(built):
     for record in sample()["claims"]:
         assert f'id="{anchor(record)}"' in page, record["id"]       # its section
         assert f'href="#{anchor(record)}"' in page, record["id"]    # its row in the claims table
-    for claim_id, info in CLAIMS.items():
-        assert claim_id in page and html.escape(info.statement) in page
+        assert shown(record["statement"]) in page
+    for claim_id in CLAIMS:
+        assert claim_id in page
 
 
 def test_every_embedded_image_decodes_and_is_not_blank(built):
@@ -82,6 +118,109 @@ def test_every_embedded_image_decodes_and_is_not_blank(built):
         assert image.width > 50 and image.height > 30
         low, high = image.getextrema()
         assert high - low > 100, "an image with (almost) one colour: nothing was drawn"
+
+
+def test_each_check_shows_its_value_and_status_on_each_of_its_controls(built):
+    _, page = built
+    tables = 0
+    for record in sample()["claims"]:
+        if not record["checks"]:
+            continue
+        part = section_of(page, record)
+        assert '<table class="checks">' in part
+        tables += 1
+        names = {c["experiment"] for c in record["controls"]}
+        for name in names:   # a column per control, named by its experiment
+            assert f">{name}<" in part, (record["id"], name)
+        for check in record["checks"]:
+            assert shown(check["name"]) in part
+            assert shown(check["why"]) in part and shown(check["source"]) in part
+            rows = part.split(shown(check["name"]), 1)[1].split('class="check-name"', 1)[0]
+            for control in check["controls"]:
+                assert control["status"] in rows, (record["id"], check["name"], control["experiment"])
+            assert ("holds" if check["passed"] else "does not hold") in rows
+    assert tables == sum(1 for r in sample()["claims"] if r["checks"])
+
+
+def test_the_claims_table_summarises_the_controls_of_each_record(built):
+    _, page = built
+    payload = sample()
+    two = row_of(page, record_of(payload, "diag-darker-final", "digits-coarse"))
+    assert "2 controls:" in two and "all fail as expected" in two
+    one = row_of(page, record_of(payload, "nc2-etf", "digits-coarse"))
+    assert "1 control:" in one and "fails as expected" in one
+    defect = row_of(page, record_of(payload, "fine-labels", "digits-fine"))
+    assert '<span class="control-defect">1 passes (defect)</span>' in defect
+    error = row_of(page, record_of(payload, "diag-first", "fmnist-coarse"))
+    assert '<span class="control-error">1 error</span>' in error and "1 fails as expected" in error
+
+
+def test_defects_and_control_errors_are_named_at_the_top(built):
+    _, page = built
+    top = page.split('<h2 id="claims">', 1)[0]
+    assert "1 control passes (defect)" in top and "2 controls in error" in top
+    defects = top.split("cannot tell the claim from its", 1)[1].split("</div>", 1)[0]
+    assert "fine-labels" in defects and "gmm-fine-no-structure" in defects and "gmm-tau" not in defects
+    errors = top.split("gave no usable value", 1)[1].split("</div>", 1)[0]
+    assert "gmm-tau-control" in errors and "fmnist-coarse-collapsed" in errors
+
+
+def test_a_control_in_error_shows_why(built):
+    _, page = built
+    payload = sample()
+    part = section_of(page, record_of(payload, "diag-first", "fmnist-coarse"))
+    assert "precondition not met: run fashion_mnist/coarse:5/mlp_bn lr=0.1 wd=0.005" in part
+    assert "not measured: see the control below" in part   # no value on any check
+    part = section_of(page, record_of(payload, "gmm-tau", "gmm-tau"))
+    assert ">nan<" in part and "a seed gave a non-finite value" in part
+
+
+def test_a_session_recorded_with_one_control_object_per_record_still_renders():
+    old = json.loads(SAMPLE_V1.read_text())
+    assert all("controls" not in r and "controls" not in c for r in old["claims"] for c in r["checks"])
+    page = render_page(old, dpi=DPI)
+    for record in old["claims"]:
+        part = section_of(page, record)
+        control = record["control"]
+        if record["checks"]:
+            assert shown(control["description"]) in part
+            assert control["verdict"] in part
+            assert control["verdict"] in row_of(page, record)
+            for check in control["checks"]:   # the control's value beside the experiment's, check by check
+                assert shown(check["name"]) in part
+                assert f'{check["value"]:.4g}' in part
+    assert 'class="control-defect"' not in page   # none in that session
+
+
+def test_verdicts_and_statuses_are_matched_exactly_not_by_substring():
+    payload = without_figures(json.loads(SAMPLE_V1.read_text()))
+    payload["claims"][0]["control"]["verdict"] = "no defect found"
+    page = render_page(payload, dpi=DPI)
+    top = page.split('<h2 id="claims">', 1)[0]
+    assert "passes (defect)" not in top and "cannot tell the claim" not in top
+    assert 'class="control-defect"' not in page
+    assert "no defect found" in row_of(page, payload["claims"][0])   # an unknown word is shown as it is
+
+
+def test_record_text_is_escaped():
+    payload = without_figures(sample())
+    record = payload["claims"][0]
+    record["checks"][0]["name"] = "<script>alert(1)</script>"
+    record["controls"][0]["description"] = 'a "quoted" <i>control</i>'
+    page = render_page(payload, dpi=DPI)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<i>control</i>" not in page
+
+
+def test_the_templates_ship_as_package_data():
+    templates = resources.files("fgcore.report") / "templates"
+    shipped = sorted(p.name for p in templates.iterdir() if p.is_file())
+    assert "report.html.j2" in shipped and "report.css" in shipped
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["fgcore.report"]
+    for name in shipped:   # every template file is declared, so `pip install` ships it
+        assert any(Path("templates", name).match(glob) for glob in globs), name
+    requirements = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert any(r.lower().startswith("jinja2") for r in requirements)
 
 
 def test_page_is_self_contained(built):

@@ -2,9 +2,11 @@
 
 A baseline keeps, per record, only what `fgcore compare` looks at: id, experiment, tier, verdict,
 value (rounded to 6 significant digits: far below any claim's tolerance, and stable in git diffs),
-tolerance and the control's verdict. One record per line, sorted by (id, experiment), so a change of
-one claim is a one-line diff. It keeps the payload's "claims" list shape, so `fgcore compare` and
-`load_payload` read baselines and full payloads alike.
+tolerance, the verdict of its controls taken together and, for records with controls per check, the
+status of each check on each control ({check name: {control experiment: status}}). One record per
+line, sorted by (id, experiment), so a change of one claim is a one-line diff. It keeps the payload's
+"claims" list shape, so `fgcore compare` and `load_payload` read baselines and full payloads alike.
+Baselines written before controls were per check have no "controls" field; they still read.
 """
 
 from __future__ import annotations
@@ -13,19 +15,28 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import controls
 from ._io import atomic_write_text
 from .payload import load_payload, number, select_tiers, verdict
 
 FORMAT = "fgcore-claims-baseline/1"
-FIELDS = ("id", "experiment", "tier", "verdict", "value", "tolerance", "control_verdict")
+FIELDS = ("id", "experiment", "tier", "verdict", "value", "tolerance", "control_verdict", "controls")
 
 
 def control_verdict(record: dict[str, Any]) -> str | None:
-    """The control's verdict of a full record ({"control": {"verdict": ...}}) or a compact one."""
+    """The verdict of a record's controls taken together, from a full record or a compact one."""
     if "control_verdict" in record:
         return record["control_verdict"]
-    control = record.get("control")
-    return control.get("verdict") if isinstance(control, dict) else None
+    return controls.overall_status(record)
+
+
+def control_statuses(record: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """{check name: {control: status}} from a full record or a compact one ({} when not per check)."""
+    if "control_verdict" in record:   # a compact record: what it stored (nothing in older baselines)
+        stored = record.get("controls")
+        return {str(name): dict(per) for name, per in stored.items() if isinstance(per, dict)} \
+            if isinstance(stored, dict) else {}
+    return controls.per_check_statuses(record)
 
 
 def _rounded(value: Any) -> float | str | None:
@@ -40,7 +51,8 @@ def _rounded(value: Any) -> float | str | None:
 def compact_record(record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], "experiment": record.get("experiment"), "tier": record.get("tier"),
             "verdict": verdict(record), "value": _rounded(record.get("value")),
-            "tolerance": number(record.get("tolerance")), "control_verdict": control_verdict(record)}
+            "tolerance": number(record.get("tolerance")), "control_verdict": control_verdict(record),
+            "controls": control_statuses(record) or None}
 
 
 def from_payload(payload: dict[str, Any] | str | Path, tiers: list[str] | None = None) -> dict[str, Any]:

@@ -1,10 +1,13 @@
 """`fgcore compare BASELINE CURRENT`: did a change flip a claim or move its number beyond its tolerance?
 
 Records are keyed by (claim id, experiment). For each key:
-- in both, both measured: FLIPPED when the verdict changed; CONTROL when the negative control's verdict
-  changed (a control that starts passing means the check can no longer fail); DRIFT when the primary
-  value moved by more than the claim's tolerance (the record's "tolerance", else the baseline's, else
-  fgcore.catalog; an id outside the catalog without one gets 0: any change is reported). All fail.
+- in both, both measured: FLIPPED when the verdict changed; CONTROL when the status of a check on one
+  of its negative controls changed (a check that starts passing on a control can no longer fail; one
+  that errs there gives no evidence), reported per check and control; for baselines written before
+  controls were per check, when the verdict of the controls taken together changed; DRIFT when the
+  primary value moved by more than the claim's tolerance (the record's "tolerance", else the
+  baseline's, else fgcore.catalog; an id outside the catalog without one gets 0: any change is
+  reported). All fail.
 - skipped or not run on either side: "skipped", reported and not compared (a tier without its data or
   device must not fail CI; the skip reason is in the report).
 - only in the baseline: REMOVED, which fails: a claim that silently stops running is a regression of
@@ -21,11 +24,26 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import CLAIMS
-from .baseline import control_verdict
+from .baseline import control_statuses, control_verdict
 from .payload import load_payload, number, record_key, select_tiers, verdict
 from .vocabulary import NOT_COMPARED
 
 FAILING = ("FLIPPED", "CONTROL", "DRIFT", "REMOVED")
+
+
+@dataclass(frozen=True)
+class ControlChange:
+    """One check whose status on one negative control changed (check None: the controls taken together)."""
+
+    check: str | None
+    control: str
+    baseline: str | None
+    current: str | None
+
+    @property
+    def text(self) -> str:
+        where = f"check {self.check!r} on control {self.control}" if self.check is not None else "control"
+        return f"{where}: {self.baseline or 'not recorded'} -> {self.current or 'not recorded'}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,8 @@ class Row:
     delta: float | None
     tolerance: float | None
     reason: str = ""
+    control_changes: tuple[ControlChange, ...] = ()   # also named in `reason`
+    other_reason: str = ""                             # `reason` without the control changes
 
     @property
     def failed(self) -> bool:
@@ -103,10 +123,11 @@ def _compare_pair(key: tuple[str, str | None], base: dict, cur: dict) -> Row:
     if bv != cv:
         status = "FLIPPED"
         problems.append(f"verdict {bv} -> {cv}")
-    bc, cc = control_verdict(base), control_verdict(cur)
-    if bc is not None and bc != cc:
+    changes = _control_changes(base, cur)
+    if status == "FLIPPED" and not control_statuses(cur):
+        changes = ()   # nothing measured now (an error, a missed precondition): the flip says it all
+    if changes:
         status = "CONTROL" if status == "ok" else status
-        problems.append(f"control {bc} -> {cc or 'not recorded'}")
     if not _same_number(bx, cx):
         if delta is None or math.isnan(delta):
             problems.append(f"value {bx} -> {cx}")
@@ -114,7 +135,22 @@ def _compare_pair(key: tuple[str, str | None], base: dict, cur: dict) -> Row:
         elif abs(delta) > tolerance:
             problems.append(f"value moved by {delta:+.4g}, beyond the claim's tolerance {tolerance:g}")
             status = "DRIFT" if status == "ok" else status
-    return Row(status=status, reason="; ".join(problems), **common)
+    return Row(status=status, reason="; ".join(problems + [c.text for c in changes]), control_changes=changes,
+               other_reason="; ".join(problems), **common)
+
+
+def _control_changes(base: dict, cur: dict) -> tuple[ControlChange, ...]:
+    """What changed on the controls: per check and control when the baseline has statuses per check,
+    else the verdict of the controls taken together (older baselines and payloads)."""
+    before, after = control_statuses(base), control_statuses(cur)
+    if before:
+        return tuple(ControlChange(check, control, status, after.get(check, {}).get(control))
+                     for check, per in before.items() for control, status in per.items()
+                     if after.get(check, {}).get(control) != status)
+    bc, cc = control_verdict(base), control_verdict(cur)
+    if bc is not None and bc != cc:
+        return (ControlChange(None, "control", bc, cc),)
+    return ()
 
 
 def compare(baseline: dict[str, Any] | str | Path, current: dict[str, Any] | str | Path, *,
@@ -171,7 +207,11 @@ def format_table(result: CompareResult) -> str:
     explained = [r for r in result.rows if r.status not in ("ok",) and r.reason]
     if explained:
         out.append("")
-        out += [f"{r.status:8s} {r.id} [{r.experiment or '—'}]: {r.reason}" for r in explained]
+        for r in explained:
+            where = f"{r.id} [{r.experiment or '—'}]"
+            if r.other_reason or not r.control_changes:
+                out.append(f"{r.status:8s} {where}: {r.other_reason or r.reason}")
+            out += [f"{'CONTROL':8s} {where}: {change.text}" for change in r.control_changes]
     compared = sum(r.status not in ("new", "REMOVED", "skipped") for r in result.rows)
     summary = (f"{compared} compared: {result.count('ok')} ok, {result.count('FLIPPED')} flipped, "
                f"{result.count('DRIFT')} drifted, {result.count('CONTROL')} control changed; "

@@ -10,15 +10,15 @@ the same page.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from typing import Any
 
 from ..catalog import CLAIMS
-from .format import DASH, anchor, num, op_symbol, plural, slug, threshold_text
+from . import check_table, controls
+from .format import DASH, anchor, num, plural, threshold_text
 from .page_figures import FigureCache, figure_view
-from .payload import is_finite, number, ordered, uncovered_ids, uses_jpeg_cifar, verdict
-from .vocabulary import PASSES_DEFECT, NOT_RUN, SKIPPED, TIER_ORDER, VERDICTS
+from .payload import number, ordered, uncovered_ids, uses_jpeg_cifar, verdict
+from .vocabulary import CONTROL_ERROR, NOT_RUN, PASSES_DEFECT, SKIPPED, TIER_ORDER, VERDICTS
 
 VERSION_KEYS = ("python", "platform", "torch", "numpy", "scikit-learn", "openTSNE")
 
@@ -31,7 +31,8 @@ def page(payload: dict[str, Any], cache: FigureCache) -> dict[str, Any]:
         "session": session_line(payload),
         "counts": counts(records, uncovered),
         "jpeg_cifar": uses_jpeg_cifar(payload),
-        "defects": [link(r) for r in records if control_verdict(r) == PASSES_DEFECT],
+        "defects": flagged(records, PASSES_DEFECT),
+        "control_errors": flagged(records, CONTROL_ERROR),
         "n_records": plural(len(records), "record"),
         "rows": [claim_row(r) for r in records],
         "skipped": skipped_groups(records),
@@ -66,32 +67,43 @@ def session_line(payload: dict) -> list[dict[str, Any]]:
 
 
 def counts(records: list[dict], uncovered: list[str]) -> list[dict[str, Any]]:
-    """The verdict pills: [{"verdict", "count", "label"}] in VERDICTS order, then unknown verdicts."""
+    """The pills at the top: [{"verdict", "label"}], one per verdict (VERDICTS order, then words outside
+    it), then the controls that pass (defect) and those in error, counted over records."""
     tally: dict[str, int] = defaultdict(int)
     for record in records:
         tally[verdict(record)] += 1
     tally[NOT_RUN] += len(uncovered)
     order = list(VERDICTS) + sorted(v for v in tally if v not in VERDICTS)
     pills = [{"verdict": v, "label": f"{tally[v]} {v}"} for v in order if tally[v]]
-    defects = sum(1 for r in records if control_verdict(r) == PASSES_DEFECT)
-    if defects:
-        pills.append({"verdict": "fails", "label": f"{defects} control passes (defect)"})
+    for status, pill, one, many in ((PASSES_DEFECT, "fails", "passes (defect)", "pass (defect)"),
+                                    (CONTROL_ERROR, "error", "in error", "in error")):
+        n = sum(1 for r in records for c in controls.record_controls(r) if c["status"] == status)
+        if n:
+            pills.append({"verdict": pill, "label": f"{plural(n, 'control')} {one if n == 1 else many}"})
     return pills
 
 
-def control_verdict(record: dict) -> str | None:
-    control = record.get("control")
-    return control.get("verdict") if isinstance(control, dict) else None
+def flagged(records: list[dict], status: str) -> list[dict[str, str]]:
+    """Records with a control in this status (passes (defect), error), each with where: which checks on
+    which controls ("gap on digits-coarse-collapsed"), or which controls for records without per-check
+    controls."""
+    out = []
+    for r in records:
+        pairs = [f"{check} on {key}" for check, per in controls.per_check_statuses(r).items()
+                 for key, s in per.items() if s == status]
+        whole = [c["experiment"] or c["description"] or "the control"
+                 for c in controls.record_controls(r) if c["status"] == status]
+        if pairs or whole:
+            out.append({**link(r), "where": "; ".join(pairs) if pairs else ", ".join(whole)})
+    return out
 
 
 def control_cell(record: dict) -> dict[str, str] | None:
-    """The claims table's control column: {"text", "status"} (status: a CSS hint), or None for a dash."""
-    if not record.get("checks"):   # nothing measured: no control either
+    """The claims table's control cell (see controls.summary), or None for a dash."""
+    if not controls.checks(record):   # nothing measured: no control either
         return None
-    status = control_verdict(record)
-    if status is None:
-        return {"text": "none recorded", "status": "none"}
-    return {"text": status, "status": "defect" if status == PASSES_DEFECT else "ok"}
+    return controls.summary(record) or {"text": "none recorded", "head": None,
+                                        "parts": [{"text": "none recorded", "css": "none"}]}
 
 
 def claim_row(r: dict) -> dict[str, Any]:
@@ -118,41 +130,6 @@ def skipped_groups(records: list[dict]) -> dict[str, Any]:
 
 
 # -- a record's section ----------------------------------------------------------------------------
-def strip(check: dict, width: int = 150, height: int = 22) -> dict[str, Any] | None:
-    """Where the marks of a check's strip go: seeds as dots, the median as a tick, the threshold as a
-    red line, the side where the check holds shaded. None when there is nothing finite to place."""
-    values = [v for v in (number(x) for x in (check.get("values") or {}).values()) if is_finite(v)]
-    threshold = number(check.get("threshold"))
-    if not values or not is_finite(threshold):
-        return None
-    median = statistics.median(values)
-    lo, hi = min(values + [threshold]), max(values + [threshold])
-    pad = (hi - lo) * 0.15 or (abs(hi) * 0.15 or 1.0)
-    lo, hi = lo - pad, hi + pad
-
-    def x(v: float) -> float:
-        return round(4 + (width - 8) * (v - lo) / (hi - lo), 1)
-
-    op = check.get("op")
-    passing = (x(threshold), width - 4) if op in (">=", ">") else (4, x(threshold))
-    return {"width": width, "height": height, "mid": height / 2, "threshold_x": x(threshold),
-            "pass_x": passing[0], "pass_width": round(passing[1] - passing[0], 1),
-            "dots": [x(v) for v in values], "median_x": x(median),
-            "title": f"seeds: {', '.join(f'{v:.4g}' for v in values)}; median {median:.4g}; "
-                     f"threshold {op_symbol(op)} {threshold:.4g}"}
-
-
-def check_view(c: dict) -> dict[str, Any]:
-    values = c.get("values") or {}
-    passed = c.get("passed")
-    rule = " (every seed)" if c.get("rule") == "all" else (" (median)" if len(values) > 1 else "")
-    return {"name": c.get("name"), "passed": passed, "value": num(number(c.get("value"))),
-            "threshold": threshold_text(c.get("op"), c.get("threshold")) + rule, "strip": strip(c),
-            "seeds": (f"seed{'s' if len(values) > 1 else ''} "
-                      + ", ".join(f"{s}: {num(number(v))}" for s, v in values.items())) if values else "",
-            "why": c.get("why")}
-
-
 def meta_line(r: dict) -> list[str]:
     seeds = r.get("seeds") or []
     meta = [f"tier: {r.get('tier') or DASH}"]
@@ -169,8 +146,6 @@ def meta_line(r: dict) -> list[str]:
 def section(r: dict, cache: FigureCache) -> dict[str, Any]:
     v = verdict(r)
     measured = v not in (SKIPPED, NOT_RUN)
-    control = r.get("control") if isinstance(r.get("control"), dict) else {}
-    has_control = bool(control.get("checks") or control.get("verdict"))
     runs = r.get("runs") or {}
     sources = r.get("data_sources") or []
     data = None
@@ -182,13 +157,9 @@ def section(r: dict, cache: FigureCache) -> dict[str, Any]:
     return {
         **link(r), "verdict": v, "paper": r.get("paper") or DASH, "statement": r.get("statement"),
         "meta": meta_line(r), "test": r.get("test") or DASH,
-        "skip_message": None if measured else str(r.get("message") or "no reason given"),
-        "checks": [check_view(c) for c in r.get("checks") or []] if measured else [],
-        "measured": measured,
-        "control": ({"description": control.get("description") or DASH, "cell": control_cell(r) or
-                     {"text": "none recorded", "status": "none"},
-                     "checks": [check_view(c) for c in control.get("checks") or []]}
-                    if measured and has_control else None),
+        "skip_message": None if measured else str(r.get("message") or (
+            "no reason given" if v == SKIPPED else "nothing was recorded: the test did not run to its end")),
+        "table": check_table.table(r) if measured else None,
         "message": (r["message"] if measured and r.get("message") and (v != "holds" or r.get("outcome")
                                                                        not in (None, "passed")) else None),
         "notes": [str(n) for n in r.get("notes") or []],
