@@ -304,13 +304,13 @@ def _speed_row(report: Report, name: str, seconds_per_epoch: float, how: str, ut
                                         "utilisation": util, "peak_gib": peak}
 
 
-def time_model(spec, device, steps: int, execution, report: Report, name: str) -> float:
+def time_model(spec, device, steps: int, execution, report: Report, name: str, warm_up: bool = True) -> float:
     """s/epoch of `spec` at CIFAR-10's 391 steps per epoch, from `steps` steps after as many of warm-up."""
     from . import loop
 
     _memory_reset(device)
     with UtilisationSampler(device) as sampler:
-        seconds = loop.time_epochs(spec, device=device, epochs=2, steps=steps, execution=execution)
+        seconds = loop.time_epochs(spec, device=device, epochs=2 if warm_up else 1, steps=steps, execution=execution)
     per_epoch = seconds[-1] / steps * STEPS_PER_EPOCH
     _speed_row(report, name, per_epoch, f"{steps} steps", sampler.mean, _peak_gib(device))
     return per_epoch
@@ -370,7 +370,8 @@ def run_check(args: argparse.Namespace) -> Report:
         timing_steps, timing_batch, rows = args.steps or 1, 2, FLOAT64_ROWS["dry"]
         report.notes.append("dry run: the CUDA branch's code on the CPU (bf16 autocast, channels-last, crop and "
                             "flip by one gather, fused SGD) with a small CNN on a tiny subset; the speed rows run "
-                            "each model for one step at batch 2 in float32: code paths, not measurements.")
+                            "each model for one step at batch 2 in float32, without warm-up: code paths, not "
+                            "measurements.")
     else:
         execution = loop.Execution(compile=args.compile)
         main = base.replace(model=args.model or "resnet18", subset=args.subset, epochs=args.epochs or 4,
@@ -405,17 +406,20 @@ def run_check(args: argparse.Namespace) -> Report:
         check_streamed_statistics(run, report)
         check_against_float64(run, report, rows)
 
+        if args.checks_only:
+            return report
         timing = base.replace(batch_size=timing_batch, precision="float32" if dry else precision,
                               test_subset=32 if dry else 1000)
         fast = loop.Execution()
         baseline = loop.Execution(resident=False, cudnn_benchmark=False, fused_sgd=False)
-        time_model(timing, device, timing_steps, baseline, report, "resnet18 baseline (per-batch, unfused)")
-        time_model(timing, device, timing_steps, fast, report, "resnet18 fast path (eager)")
+        time_model(timing, device, timing_steps, baseline, report, "resnet18 baseline (per-batch, unfused)",
+                   not dry)
+        time_model(timing, device, timing_steps, fast, report, "resnet18 fast path (eager)", not dry)
         if args.compile:
             time_model(timing, device, timing_steps, loop.Execution(compile=args.compile), report,
-                       f"resnet18 fast path + torch.compile")
+                       "resnet18 fast path + torch.compile", not dry)
         for model in ("densenet121", "vgg19"):
-            time_model(timing.replace(model=model), device, timing_steps, fast, report, f"{model} fast path")
+            time_model(timing.replace(model=model), device, timing_steps, fast, report, f"{model} fast path", not dry)
         if not dry:
             resnet = report.numbers.get(f"speed: {main.model} train (the run above)", {}).get("seconds_per_epoch")
             if resnet is not None and main.model == "resnet18":
@@ -429,7 +433,7 @@ def run_check(args: argparse.Namespace) -> Report:
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    report.add("setup", "wall time", f"{time.perf_counter() - started:.0f} s")
+        report.add("setup", "wall time", f"{time.perf_counter() - started:.0f} s")
     return report
 
 
@@ -445,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None, help="steps per timed epoch (default 200; 2 in a dry run)")
     parser.add_argument("--compile", nargs="?", const="inductor", default=None, metavar="BACKEND",
                         help="also time (and train) with torch.compile (default backend inductor)")
+    parser.add_argument("--checks-only", action="store_true", help="skip the speed rows (baseline, DenseNet, VGG)")
     parser.add_argument("--keep", default=None, metavar="DIR", help="keep the run's cache entry in DIR")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write the table and numbers as JSON")
     args = parser.parse_args(argv)
