@@ -165,6 +165,16 @@ def test_defects_and_control_errors_are_named_at_the_top(built):
     assert "gmm-tau-control" in errors and "fmnist-coarse-collapsed" in errors
 
 
+def test_the_error_banner_names_controls_that_err_on_a_check_and_those_never_measured():
+    payload = without_figures(sample())
+    record = record_of(payload, "gmm-tau", "gmm-tau")   # a NaN on one check's control
+    record["controls"].append({"role": "no_subclusters", "experiment": "gmm-hyperplane", "description": "x",
+                               "status": "error", "message": "precondition not met"})
+    page = render_page(payload, dpi=DPI)
+    banner = page.split("gave no usable value", 1)[1].split("</div>", 1)[0]
+    assert "on gmm-tau-control" in banner and "gmm-hyperplane" in banner
+
+
 def test_a_control_in_error_shows_why(built):
     _, page = built
     payload = sample()

@@ -2,8 +2,9 @@
 
 index.html is one self-contained page (figures embedded as base64 PNG, inline CSS, no scripts, fonts
 or links to other files) that a researcher reads instead of the paper's figures; see fgcore.report.html
-for its layout and fgcore.report.figures for the figures. `fgcore compare` (fgcore.report.compare)
-checks a session against a committed baseline (fgcore.report.baseline) for CI.
+for its layout (Jinja2 templates in fgcore/report/templates, fed by fgcore.report.view) and
+fgcore.report.figures for the figures. `fgcore compare` (fgcore.report.compare) checks a session
+against a committed baseline (fgcore.report.baseline) for CI.
 """
 
 from __future__ import annotations

@@ -50,8 +50,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser(
         "compare", help="compare claim verdicts and values with a baseline; exit 1 on a regression",
-        description="Exit 1 when a claim's verdict or its control's verdict flips, its value moves beyond the "
-                    "claim's tolerance, or a baseline claim is missing; new and skipped claims are reported.")
+        description="Exit 1 when a claim's verdict flips, a check's status on one of its negative controls "
+                    "changes, its value moves beyond the claim's tolerance, or a baseline claim is missing; new "
+                    "and skipped claims are reported.")
     p.add_argument("baseline", help="baseline (reports/baseline/fast.json) or an earlier claims JSON")
     p.add_argument("current", help="claims JSON of the run to check (or a report directory)")
     p.add_argument("--tier", action="append", choices=("fast", "slow", "gpu"), default=None,

@@ -89,12 +89,14 @@ def flagged(records: list[dict], status: str) -> list[dict[str, str]]:
     controls."""
     out = []
     for r in records:
-        pairs = [f"{check} on {key}" for check, per in controls.per_check_statuses(r).items()
+        pairs = [(check, key) for check, per in controls.per_check_statuses(r).items()
                  for key, s in per.items() if s == status]
-        whole = [c["experiment"] or c["description"] or "the control"
-                 for c in controls.record_controls(r) if c["status"] == status]
-        if pairs or whole:
-            out.append({**link(r), "where": "; ".join(pairs) if pairs else ", ".join(whole)})
+        named = {key for _, key in pairs}
+        where = [f"{check} on {key}" for check, key in pairs]
+        where += [c["experiment"] or c["description"] or "the control" for c in controls.record_controls(r)
+                  if c["status"] == status and c["key"] not in named]   # e.g. a missed precondition
+        if where:
+            out.append({**link(r), "where": "; ".join(where)})
     return out
 
 
