@@ -22,13 +22,13 @@ from .format import anchor, slug
 from .page_figures import FigureCache
 from .view import page
 
-__all__ = ["anchor", "render_page", "environment"]
+__all__ = ["anchor", "jinja_environment", "render_page"]
 
 TEMPLATE = "report.html.j2"
 
 
 @lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
+def jinja_environment() -> jinja2.Environment:
     """The Jinja2 environment of the report's templates (package data of fgcore.report), autoescaping."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("fgcore.report", "templates"),
@@ -41,4 +41,4 @@ def environment() -> jinja2.Environment:
 
 def render_page(payload: dict[str, Any], *, dpi: int = figures.DEFAULT_DPI) -> str:
     """The whole page as a string, from a loaded payload (see the module docstring for its layout)."""
-    return environment().get_template(TEMPLATE).render(page(payload, FigureCache(dpi)))
+    return jinja_environment().get_template(TEMPLATE).render(page(payload, FigureCache(dpi)))
