@@ -1,44 +1,49 @@
 """Sec. 4.2-4.3, Fig. 6, 9: within each superclass the original classes form separate t-SNE clusters,
 and Cluster-and-Linear-Probe recovers the original classes from coarse labels alone.
 
-Negative control: one Gaussian per superclass split by a random hyperplane (no sub-clusters; the
-subclasses stay linearly decodable, so LPO is well above chance and CLP's threshold stays high).
+Controls: no_subclusters (one Gaussian per superclass split by a random hyperplane: the subclasses stay
+linearly decodable, so LPO is well above chance, but no clustering can find them) and collapsed (the
+same data and network in a regime whose terminal phase erases the fine structure, Fig. 4b).
 """
 
+import measures as m
 import pytest
+import thresholds as t
 
-import claim_checks as checks
-from fgcore import analysis
+from fgcore.claim_layer import Check
+
+FINE_STRUCTURE = ("no_subclusters", "collapsed")
+PURITY = Check("mean t-SNE cluster purity over superclasses", m.purity, t.PURITY, controls=FINE_STRUCTURE)
+CLP_FRACTION = Check("(CLP - chance) / (LPO - chance)", m.clp_fraction, t.CLP_FRACTION, controls=FINE_STRUCTURE)
+# The paper's headline run (official CIFAR-10, ResNet-18; its fixture sets [clp] headline = true).
+HEADLINE = [
+    Check("CLP test accuracy", m.clp_accuracy, t.CLP_ABSOLUTE, controls=("collapsed",)),
+    Check("|CLP - LPO|", m.clp_lpo_gap, t.CLP_CLOSE, controls=("collapsed",)),
+    Check("|CLP - OT|", m.clp_ot_gap, t.CLP_CLOSE, controls=("collapsed",)),
+]
+
+
+def tsne_figure(claim, run, result) -> None:
+    panels = [{"superclass": int(s), "points": emb.points, "labels": emb.labels, "purity": float(result.purity[s])}
+              for s, emb in sorted(result.embeddings.items())]
+    claim.figure("tsne", class_names=run.class_names, superclasses=panels)
+
+
+def clp_figure(claim, subject, ot: float | None = None) -> None:
+    numbers = m.clp_numbers(subject)
+    claim.figure("clp_bars", clp=numbers["clp"], lpo=numbers["lpo"], ot=ot, chance=numbers["chance"])
 
 
 @pytest.mark.claim("tsne-subclusters", applies_to="coarse")
 def test_tsne_subclusters(claim):
-    for seed in claim.seeds:
-        run = claim.run(seed=seed)
-        claim.require_terminal_phase(run)
-        result = checks.cluster_purity(claim, run, seed)
-        _, control = checks.control_runs(claim, "fine_structure", "gmm-hyperplane", seed)
-        checks.cluster_purity(claim, control, seed, control=True, description=checks.NO_SUBCLUSTERS)
-    checks.tsne_figure(claim, run, result)
+    subject = claim.verify([PURITY], terminal_phase=True)
+    from fgcore import analysis
+
+    tsne_figure(claim, subject.run, analysis.clp(subject.run, random_state=subject.seed))
 
 
 @pytest.mark.claim("clp-recovers", applies_to="coarse")
 def test_clp_recovers(claim):
-    headline = claim.experiment_info().extra.get("clp", {})  # [clp] headline = true, ot = "<experiment>"
-    for seed in claim.seeds:
-        run = claim.run(seed=seed)
-        claim.require_terminal_phase(run)
-        numbers = checks.clp_relative(claim, run, seed)
-        ot = None
-        if headline.get("headline"):  # the paper's headline run: official CIFAR-10, ResNet-18
-            ot_run = claim.run(headline["ot"], seed=seed)
-            ot = analysis.best_test_accuracy(ot_run)
-            claim.check("CLP test accuracy", numbers["clp"], ">=", checks.CLP_ABSOLUTE, seed=seed,
-                        why="abstract and Fig. 9: 93% on CIFAR-10 test from 5 coarse labels")
-            claim.check("|CLP - LPO|", abs(numbers["clp"] - numbers["lpo"]), "<=", checks.CLP_CLOSE, seed=seed,
-                        why="Fig. 9: CLP is close to the linear probe on the original labels")
-            claim.check("|CLP - OT|", abs(numbers["clp"] - ot), "<=", checks.CLP_CLOSE, seed=seed,
-                        why="Fig. 9: CLP is close to a network trained on the original labels")
-        _, control = checks.control_runs(claim, "fine_structure", "gmm-hyperplane", seed)
-        checks.clp_relative(claim, control, seed, control=True, description=checks.NO_SUBCLUSTERS)
-    checks.clp_figure(claim, numbers, ot)
+    headline = bool(claim.experiment_info().extra.get("clp", {}).get("headline"))
+    subject = claim.verify([CLP_FRACTION] + (HEADLINE if headline else []), terminal_phase=True)
+    clp_figure(claim, subject, m.ot_accuracy(subject) if headline else None)

@@ -42,7 +42,8 @@ CLAIMS: dict[str, ClaimInfo] = {c.id: c for c in [
     ClaimInfo("semantic-similarity", "Sec. 5, Fig. 10-13",
               "natural superclasses show weaker fine structure than random ones", "ratio_bars", 0.3),  # spread not measured yet (slow / gpu tier)
     ClaimInfo("fine-labels", "Sec. 6, Fig. 14",
-              "with 2C random fine labels, representations first form C clusters by original class",
+              "with 2C random fine labels, representations first form C clusters by original class, then "
+              "separate the halves while keeping the C-class structure",
               "distance_heatmaps", 0.02),  # spread 0.008
     ClaimInfo("long-training", "Sec. 4.2, Fig. 7",
               "fine structure persists after 1000 epochs", "distance_heatmaps", 0.5),  # spread not measured yet (slow / gpu tier)

@@ -1,29 +1,43 @@
-"""ClaimRecord: what a claim test measured, against which threshold, and its verdict.
+"""ClaimRecord: what a claim test measured, against which threshold, on its experiment and its controls.
 
-A claim test records named checks (value, comparison, threshold, why that threshold) per seed, and
-the same checks on its negative control. The verdict of a check over seeds follows the claim's
-seed rule (catalog: "median" or "all"); the claim holds when every check holds; the control is
-"as expected" when the claim's checks do NOT all hold on it. A control on which the claim's checks
-all pass is a defect of the check (it cannot fail), and the test fails.
+A claim is a list of checks. Each check compares a measured value with a Threshold (comparison,
+value, why, where the number comes from) on the claim's experiment, per seed, and measures the same
+value on each of the check's negative controls: runs on which the claim must NOT hold. The verdict:
+
+- a check holds on a set of runs when its values over seeds pass the threshold by the claim's seed rule
+  (catalog: "median", or "all" for claims that must hold at every seed);
+- a claim **holds** when every check holds on its experiment and every check fails on each of its
+  controls; a check without a control, or a control on which a check holds, means the suite cannot
+  tell, and the claim **fails** (the control shows "passes (defect)");
+- a control that yields NaN / inf or misses its own precondition is an **error** of the suite.
+
 The record is plain JSON (to_dict) so the report can be rebuilt without training.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from .catalog import ClaimInfo
-
-OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+from .vocabulary import CONTROL_ERROR, FAILS_AS_EXPECTED, OPS, PASSES_DEFECT
 
 
 class PreconditionFailed(AssertionError):
     """A claim about the terminal phase on a run that never reached it: a failure that says so."""
+
+
+class SuiteError(AssertionError):
+    """The suite, not the paper, is at fault: a control that yields NaN or misses its precondition,
+    a check without a control, a fixture that does not name a control a claim needs."""
+
+
+class NotMeasured(Exception):
+    """Raised by a measure when its quantity does not exist on these runs (e.g. a line of the distance
+    matrix never emerges within the run). The check fails at that seed, with this message."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -38,27 +52,69 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """A declared threshold: `value op threshold` must hold. `value` may differ by tier ({"gpu": 0.9,
+    "fast": 0.8}); `why` says what the number means, `source` where it comes from (a figure or section
+    of the paper, a chance baseline, or a measurement stated next to it)."""
+
+    op: str
+    value: float | Mapping[str, float]
+    why: str
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.op not in OPS:
+            raise ValueError(f"Threshold: op must be one of {', '.join(OPS)}, got {self.op!r}")
+        if not self.why or not self.source:
+            raise ValueError("Threshold: say why the number is what it is (why=) and where it comes from (source=)")
+
+    def at(self, tier: str | None) -> float:
+        if isinstance(self.value, Mapping):
+            try:
+                return float(self.value[tier or "fast"])
+            except KeyError:
+                raise ValueError(f"threshold ({self.why}) has no value for tier {tier!r}; "
+                                 f"it has {sorted(self.value)}") from None
+        return float(self.value)
+
+
 @dataclass
-class Check:
-    name: str
+class Series:
+    """One check's values over seeds on one set of runs (the experiment, or one control).
+
+    A value is None where the quantity could not be measured at that seed (NotMeasured): it counts as
+    a value that does not pass."""
+
     op: str
     threshold: float
-    why: str
     rule: str
-    values: dict[int, float] = field(default_factory=dict)
+    values: dict[int, float | None] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
 
-    def holds_for(self, value: float) -> bool:
-        return bool(OPS[self.op](value, self.threshold))
+    def holds_for(self, value: float | None) -> bool:
+        return value is not None and math.isfinite(value) and bool(OPS[self.op](value, self.threshold))
+
+    def _failing(self) -> float:
+        """Where an unmeasured value sorts: on the failing side of every threshold."""
+        return -math.inf if self.op in (">=", ">") else math.inf
 
     @property
-    def value(self) -> float:
-        """The summary value over seeds: the median (also under the "all" rule, for display)."""
-        return float(statistics.median(self.values.values()))
+    def value(self) -> float | None:
+        """The summary over seeds: the median (unmeasured seeds count as failing); None if unmeasured."""
+        if not self.values:
+            return None
+        median = statistics.median(self._failing() if v is None else v for v in self.values.values())
+        return None if median == self._failing() else float(median)
 
     @property
     def spread(self) -> float:
-        vals = list(self.values.values())
-        return float(max(vals) - min(vals)) if vals else 0.0
+        measured = [v for v in self.values.values() if v is not None and math.isfinite(v)]
+        return float(max(measured) - min(measured)) if measured else 0.0
+
+    @property
+    def finite(self) -> bool:
+        return all(v is None or math.isfinite(v) for v in self.values.values())
 
     @property
     def passed(self) -> bool:
@@ -68,10 +124,39 @@ class Check:
             return all(self.holds_for(v) for v in self.values.values())
         return self.holds_for(self.value)
 
+    @property
+    def note(self) -> str | None:
+        return "; ".join(f"seed {s}: {n}" for s, n in sorted(self.notes.items())) or None
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "op": self.op, "threshold": self.threshold, "why": self.why,
-                "rule": self.rule, "values": {str(k): v for k, v in self.values.items()},
-                "value": self.value if self.values else None, "spread": self.spread, "passed": self.passed}
+        return {"values": {str(k): v for k, v in self.values.items()}, "value": self.value,
+                "spread": self.spread, "passed": self.passed, "note": self.note}
+
+
+@dataclass
+class ControlRef:
+    """One negative control of a claim: a role (what kind of control) filled by an experiment."""
+
+    role: str
+    experiment: str
+    description: str
+    error: str | None = None
+
+
+@dataclass
+class CheckRecord:
+    name: str
+    threshold: Threshold
+    limit: float
+    rule: str
+    series: Series
+    controls: dict[tuple[str, str], Series] = field(default_factory=dict)   # (role, experiment) -> values
+
+    def control_status(self, key: tuple[str, str], ref: ControlRef | None) -> str:
+        series = self.controls[key]
+        if (ref is not None and ref.error) or not series.finite:
+            return CONTROL_ERROR
+        return PASSES_DEFECT if series.passed else FAILS_AS_EXPECTED
 
 
 class ClaimRecord:
@@ -81,9 +166,8 @@ class ClaimRecord:
                  seeds: list[int]):
         self.info, self.tier, self.experiment, self.nodeid = info, tier, experiment, nodeid
         self.seeds = seeds
-        self.checks: dict[str, Check] = {}
-        self.control_checks: dict[str, Check] = {}
-        self.control_description = ""
+        self.checks: dict[str, CheckRecord] = {}
+        self.control_refs: dict[tuple[str, str], ControlRef] = {}
         self.experiments: list[str] = [experiment] if experiment else []
         self.run_keys: dict[str, str] = {}   # run key -> short description
         self.figures: list[dict[str, Any]] = []
@@ -94,48 +178,69 @@ class ClaimRecord:
         self.message: str | None = None
 
     # -- recording -----------------------------------------------------------------------------
-    def _record(self, table: dict[str, Check], name: str, value: float, op: str, threshold: float,
-                why: str, seed: int) -> bool:
-        if op not in OPS:
-            raise ValueError(f"check {name!r}: op must be one of {', '.join(OPS)}, got {op!r}")
-        value = float(value)
-        check = table.get(name)
+    def _check(self, name: str, threshold: Threshold) -> CheckRecord:
+        limit = threshold.at(self.tier)
+        check = self.checks.get(name)
         if check is None:
-            check = table[name] = Check(name, op, float(threshold), why, self.info.seed_rule)
-        elif (check.op, check.threshold) != (op, float(threshold)):
+            check = self.checks[name] = CheckRecord(name, threshold, limit, self.info.seed_rule,
+                                              Series(threshold.op, limit, self.info.seed_rule))
+        elif (check.threshold.op, check.limit) != (threshold.op, limit):
             raise ValueError(f"check {name!r} recorded with two different thresholds")
-        check.values[seed] = value
-        return check.holds_for(value)
+        return check
 
-    def check(self, name: str, value: float, op: str, threshold: float, *, why: str, seed: int = 0) -> bool:
-        """Record one measured comparison of the claim (returns whether this seed's value holds)."""
-        return self._record(self.checks, name, value, op, threshold, why, seed)
+    def record(self, name: str, threshold: Threshold, value: float | None, *, seed: int = 0,
+               note: str | None = None) -> bool:
+        """Record the claim's check `name` at one seed (value None: not measurable, with a note)."""
+        series = self._check(name, threshold).series
+        series.values[seed] = None if value is None else float(value)
+        if note:
+            series.notes[seed] = note
+        return series.holds_for(series.values[seed])
+
+    def add_control(self, role: str, experiment: str, description: str) -> ControlRef:
+        ref = self.control_refs.get((role, experiment))
+        if ref is None:
+            ref = self.control_refs[(role, experiment)] = ControlRef(role, experiment, description)
+            if experiment not in self.experiments:
+                self.experiments.append(experiment)
+        return ref
+
+    def control_error(self, role: str, experiment: str, description: str, message: str) -> None:
+        """A control that could not be measured (missed precondition, broken run): an error of the suite."""
+        ref = self.add_control(role, experiment, description)
+        ref.error = message if not ref.error else ref.error
+
+    def record_control(self, name: str, threshold: Threshold, value: float | None, *, role: str,
+                       experiment: str, description: str, seed: int = 0, note: str | None = None) -> None:
+        """Record check `name` measured at one seed on a control, where it is expected NOT to hold."""
+        check = self._check(name, threshold)
+        self.add_control(role, experiment, description)
+        series = check.controls.setdefault((role, experiment), Series(threshold.op, check.limit, check.rule))
+        series.values[seed] = None if value is None else float(value)
+        if note:
+            series.notes[seed] = note
+
+    # The plain form for hand-written claims (and tests): a comparison stated inline.
+    def check(self, name: str, value: float, op: str, threshold: float, *, why: str, seed: int = 0,
+              source: str = "stated in the test") -> bool:
+        return self.record(name, Threshold(op, threshold, why, source), value, seed=seed)
 
     def control(self, name: str, value: float, op: str, threshold: float, *, seed: int = 0,
-                description: str | None = None) -> bool:
-        """Record the same comparison on the negative control, where it is expected NOT to hold."""
-        if description:
-            self.control_description = description
-        return self._record(self.control_checks, name, value, op, threshold, "negative control", seed)
+                description: str | None = None, role: str = "control", experiment: str | None = None) -> None:
+        known = self.checks.get(name)
+        why = known.threshold.why if known else "negative control"
+        source = known.threshold.source if known else "stated in the test"
+        self.record_control(name, Threshold(op, threshold, why, source), value, role=role,
+                            experiment=experiment or description or role, description=description or role,
+                            seed=seed)
 
     def use_run(self, run: Any, experiment: str | None = None) -> Any:
         """Note that a Run was used (its cache key goes to the report) and return it."""
         self.run_keys[run.key] = f"{experiment or self.experiment}: {run.spec.short}"
-        if experiment and experiment not in self.experiments:
-            self.experiments.append(experiment)
         source = run.meta.get("data_source")
         if source:
             self.data_sources.add(source)
         return run
-
-    def require_terminal_phase(self, run: Any, minimum: float = 0.995) -> None:
-        """Precondition of terminal-phase claims: >= 99.5% training accuracy on the training labels."""
-        accuracy = run.final_train_accuracy()
-        if accuracy < minimum:
-            raise PreconditionFailed(
-                f"precondition not met: run {run.spec.short} [{run.key[:12]}] reached {accuracy:.2%} training "
-                f"accuracy on its training labels, below the {minimum:.1%} of the terminal phase; the claim "
-                f"is about the terminal phase, so train longer or fix the regime (not the threshold)")
 
     def figure(self, kind: str, **data: Any) -> None:
         self.figures.append({"kind": kind, "data": _jsonable(data)})
@@ -146,35 +251,78 @@ class ClaimRecord:
     # -- verdicts ------------------------------------------------------------------------------
     @property
     def holds(self) -> bool:
-        return bool(self.checks) and all(c.passed for c in self.checks.values())
+        """Every check holds on the experiment (the controls are judged separately)."""
+        return bool(self.checks) and all(c.series.passed for c in self.checks.values())
+
+    def control_statuses(self) -> dict[tuple[str, str], str]:
+        """Per control: error if it errs anywhere, passes (defect) if any check holds on it, else fails."""
+        out = {key: (CONTROL_ERROR if ref.error else FAILS_AS_EXPECTED) for key, ref in self.control_refs.items()}
+        for check in self.checks.values():
+            for key in check.controls:
+                status = check.control_status(key, self.control_refs.get(key))
+                if status == CONTROL_ERROR or (status == PASSES_DEFECT and out.get(key) != CONTROL_ERROR):
+                    out[key] = status
+        return out
 
     @property
-    def control_holds(self) -> bool | None:
-        """Whether the claim's checks all pass on the control (None: no control recorded)."""
-        if not self.control_checks:
+    def control_verdict(self) -> str | None:
+        statuses = set(self.control_statuses().values())
+        if not statuses:
             return None
-        return all(c.passed for c in self.control_checks.values())
+        for status in (CONTROL_ERROR, PASSES_DEFECT):
+            if status in statuses:
+                return status
+        return FAILS_AS_EXPECTED
+
+    def problems(self) -> tuple[list[str], list[str]]:
+        """(claim problems, suite errors): why the claim does not hold, and what is wrong with the suite."""
+        failed, suite = [], []
+        if not self.checks:
+            suite.append("the test recorded no check")
+        for c in self.checks.values():
+            if not c.series.passed:
+                shown = "not measured" if c.series.value is None else f"{c.series.value:.4g}"
+                failed.append(f"{c.name}: {shown} {c.threshold.op} {c.limit:g} does not hold ({c.threshold.why})"
+                              + (f" [{c.series.note}]" if c.series.note else ""))
+            if not c.controls:
+                suite.append(f"check {c.name!r} has no negative control on which it must fail")
+            for key, series in c.controls.items():
+                status = c.control_status(key, self.control_refs.get(key))
+                role, experiment = key
+                if status == PASSES_DEFECT:
+                    failed.append(f"check {c.name!r} holds on its control {experiment} ({role}: {series.value:.4g} "
+                                  f"{c.threshold.op} {c.limit:g}) too, so it cannot tell")
+                elif status == CONTROL_ERROR and not (self.control_refs.get(key) and self.control_refs[key].error):
+                    suite.append(f"check {c.name!r} gave a non-finite value on its control {experiment} "
+                                 f"({series.values})")
+        suite += [f"control {ref.experiment} ({ref.role}): {ref.error}" for ref in self.control_refs.values()
+                  if ref.error]
+        return failed, suite
 
     def conclude(self) -> None:
-        """Raise AssertionError unless the claim holds and its control fails (what the test asserts)."""
-        problems = []
-        if not self.checks:
-            problems.append("the test recorded no check")
-        problems += [f"{c.name}: {c.value:.4g} {c.op} {c.threshold:g} does not hold ({c.why})"
-                     for c in self.checks.values() if not c.passed]
-        if self.control_holds is None:
-            problems.append("no negative control was recorded")
-        elif self.control_holds:
-            problems.append("the negative control (" + (self.control_description or "?") + ") passes the "
-                            "claim's checks too, so the check cannot tell: " + "; ".join(
-                                f"{c.name}: {c.value:.4g}" for c in self.control_checks.values()))
-        if problems:
-            raise AssertionError(f"claim {self.info.id} ({self.experiment or ''}): " + " | ".join(problems))
+        """Raise unless the claim holds and every check fails on each of its controls."""
+        failed, suite = self.problems()
+        where = f"claim {self.info.id} ({self.experiment or ''})"
+        if suite:
+            raise SuiteError(f"{where}: error of the suite: " + " | ".join(suite + failed))
+        if failed:
+            raise AssertionError(f"{where}: " + " | ".join(failed))
 
     def to_dict(self) -> dict[str, Any]:
-        checks = [c.to_dict() for c in self.checks.values()]
+        statuses = self.control_statuses()
+        checks = []
+        for c in self.checks.values():
+            entry = {"name": c.name, "op": c.threshold.op, "threshold": c.limit, "why": c.threshold.why,
+                     "source": c.threshold.source, "rule": c.rule, **c.series.to_dict(), "controls": []}
+            for key, series in c.controls.items():
+                ref = self.control_refs.get(key) or ControlRef(*key, description=key[1])
+                entry["controls"].append({"role": ref.role, "experiment": ref.experiment,
+                                          "description": ref.description, **series.to_dict(),
+                                          "status": c.control_status(key, ref)})
+            checks.append(entry)
         primary = checks[0] if checks else None
-        verdict = self.outcome_verdict()
+        controls = [{"role": ref.role, "experiment": ref.experiment, "description": ref.description,
+                     "status": statuses[key], "message": ref.error} for key, ref in self.control_refs.items()]
         return _jsonable({
             "id": self.info.id, "paper": self.info.paper, "statement": self.info.statement,
             "tier": self.tier, "experiment": self.experiment, "experiments": self.experiments,
@@ -183,11 +331,10 @@ class ClaimRecord:
             "value": primary["value"] if primary else None,
             "threshold": primary["threshold"] if primary else None,
             "op": primary["op"] if primary else None,
-            "checks": checks, "verdict": verdict,
-            "control": {"description": self.control_description,
-                        "checks": [c.to_dict() for c in self.control_checks.values()],
-                        "verdict": (None if self.control_holds is None else
-                                    "passes (defect)" if self.control_holds else "fails as expected")},
+            "checks": checks, "verdict": self.outcome_verdict(), "controls": controls,
+            "control": {"verdict": self.control_verdict,
+                        "description": "; ".join(f"{ref.experiment}: {ref.description}"
+                                                 for ref in self.control_refs.values())},
             "runs": self.run_keys, "data_sources": sorted(self.data_sources), "figures": self.figures,
             "notes": self.notes, "seconds": time.perf_counter() - self.started,
             "outcome": self.outcome, "message": self.message,
@@ -196,10 +343,13 @@ class ClaimRecord:
     def outcome_verdict(self) -> str:
         if self.outcome == "skipped":
             return "skipped"
-        if self.outcome == "error":
-            return "error"
-        if self.outcome == "failed" and self.message and "precondition not met" in self.message:
+        if self.outcome == "precondition":
             return "precondition failed"
+        if self.outcome == "error" or self.outcome == "suite-error":
+            return "error"
         if not self.checks:
             return "error" if self.outcome else "not run"
-        return "holds" if self.holds else "fails"
+        failed, suite = self.problems()
+        if suite:
+            return "error"
+        return "fails" if failed else "holds"

@@ -15,6 +15,10 @@ A fixture is data, not code:
     [profiles.quick]             # optional: overrides of spec and grid under a profile
     spec = { epochs = 30 }
     grid = { weight_decay = [5e-4] }
+    [controls]                   # negative controls: role = experiment (roles: fgcore.vocabulary.CONTROL_ROLES)
+    no_collapse = "digits-coarse-no-collapse"
+    [compare]                    # experiments a claim compares this one with: key = experiment
+    random = "fmnist-random-groups"
 
 Fixtures are found in $FGCORE_FIXTURES (a list of folders separated by os.pathsep), else ./fixtures,
 else the fixtures/ folder of the checkout fgcore was installed from.
@@ -22,6 +26,7 @@ else the fixtures/ folder of the checkout fgcore was installed from.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import sys
@@ -35,13 +40,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .train.spec import RunSpec
+from .vocabulary import CONTROL_ROLES, PROFILES, TIERS
 
-TIERS = ("fast", "slow", "gpu")
 # A base seed S (pytest --fg-seed / --fg-seeds, fgcore train --seed) moves every seed of an experiment
 # by S * BASE_SEED_STRIDE, far beyond the seeds a grid uses itself (replicates, per-point seeds), so
 # two base seeds never share a run and their verdicts are independent repetitions.
 BASE_SEED_STRIDE = 10_000
-PROFILES = ("paper", "quick")
 
 
 def fixture_dirs() -> list[Path]:
@@ -82,6 +86,8 @@ class Experiment:
     spec: Mapping[str, Any]
     grid: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    controls: Mapping[str, str] = field(default_factory=dict)   # role -> experiment
+    compare: Mapping[str, str] = field(default_factory=dict)    # key -> experiment
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def runs(self, profile: str | None = None, seed: int = 0) -> list[tuple[dict[str, Any], RunSpec]]:
@@ -136,6 +142,13 @@ def load_experiment(name_or_path: str | os.PathLike) -> Experiment:
         path = found[0]
     if not path.is_file():
         raise FileNotFoundError(f"experiment file {path} does not exist")
+    stat = path.stat()
+    return _load_file(path.resolve(), stat.st_mtime_ns, stat.st_size, os.environ.get("FGCORE_FIXTURES"))
+
+
+@functools.lru_cache(maxsize=256)
+def _load_file(path: Path, mtime_ns: int, size: int, fixtures_env: str | None) -> Experiment:
+    """One parse and validation per file version (a claims session asks for each fixture many times)."""
     with open(path, "rb") as handle:
         try:
             raw = tomllib.load(handle)
@@ -162,12 +175,34 @@ def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, wh
     unknown = sorted(set(profiles) - set(PROFILES))
     if unknown:
         raise ValueError(f"{where}: unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
+    controls = _experiment_table(raw.pop("controls", {}), "controls", where, valid_keys=CONTROL_ROLES)
+    compare = _experiment_table(raw.pop("compare", {}), "compare", where)
     experiment = Experiment(
         name=name, path=path, tier=tier, description=raw.pop("description", ""),
         tags=tuple(raw.pop("tags", ())), spec=raw.pop("spec"),
-        grid={k: tuple(v) for k, v in grid.items()}, profiles=profiles, extra=raw)
+        grid={k: tuple(v) for k, v in grid.items()}, profiles=profiles, controls=controls, compare=compare,
+        extra=raw)
     experiment.runs()  # every spec of the grid and profiles is built once here
     return experiment
+
+
+def _experiment_table(table: Any, name: str, where: str, valid_keys: Mapping[str, str] | None = None) -> dict:
+    """A [controls] or [compare] table: key -> the name of an experiment that exists. A typo is an error
+    here, when the fixture loads, not a silent fallback hours later."""
+    if not isinstance(table, Mapping):
+        raise ValueError(f"{where}: [{name}] must be a table of key = \"experiment name\"")
+    known = None
+    for key, value in table.items():
+        if valid_keys is not None and key not in valid_keys:
+            raise ValueError(f"{where}: [{name}] has an unknown role {key!r}; roles: " + "; ".join(
+                f"{role} ({meaning})" for role, meaning in valid_keys.items()))
+        if not isinstance(value, str):
+            raise ValueError(f"{where}: [{name}] {key} must name an experiment (a string), got {value!r}")
+        known = available() if known is None else known
+        if value not in known:
+            raise ValueError(f"{where}: [{name}] {key} = {value!r} names no experiment; looked in "
+                             f"{', '.join(map(str, fixture_dirs())) or 'no fixtures folder'}")
+    return dict(table)
 
 
 def available(tier: str | None = None) -> dict[str, Path]:

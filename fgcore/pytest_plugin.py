@@ -2,18 +2,19 @@
 
 A claim test looks like
 
+    NC1_FALL = Check("NC1 at the end / NC1 of the untrained network", measures.nc1_fall,
+                     thresholds.NC1_FALL, controls=("no_collapse",))
+
     @pytest.mark.claim("nc1-collapse", applies_to="coarse")
     def test_nc1_collapse(claim):
-        for seed in claim.seeds:
-            run = claim.run(seed=seed)
-            ...
-            claim.check("NC1 end / NC1 untrained", value, "<=", 0.1, why="...", seed=seed)
-            claim.control("...", control_value, "<=", 0.1, seed=seed, description="untrained network")
+        subject = claim.verify([NC1_FALL], terminal_phase=True)
+        claim.figure("nc_curves", **analysis.collapse_curve(subject.run))
 
 `applies_to` parametrises the test over every experiment (fixtures/*.toml) whose `tags` hold that
 tag; each parameter carries its experiment's tier as a marker (fast / slow / gpu), so one new TOML file
-puts a new model or data set through every claim that applies. After the test body the plugin asks
-the record for its verdict (ClaimRecord.conclude) and keeps it for the report.
+puts a new model or data set through every claim that applies. `claim.verify` (fgcore.claim_layer)
+measures the checks on the experiment and on the controls its fixture names for each check; after the
+test body the plugin asks the record for its verdict (ClaimRecord.conclude) and keeps it for the report.
 Registered through the `pytest11` entry point (and by the checkout's conftest.py as a fallback).
 """
 
@@ -25,11 +26,12 @@ import json
 import os
 import platform
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pytest
 
-from .claim_record import ClaimRecord
+from .claim_layer import Check, Subject, require_terminal_phase, verify
+from .claim_record import ClaimRecord, PreconditionFailed, SuiteError
 
 TIER_MARKERS = ("fast", "slow", "gpu")
 _RECORD_KEY = "fg_claim"
@@ -180,6 +182,26 @@ class Claim(ClaimRecord):
                              f"use claim.runs()")
         return runs[0][1]
 
+    def subject(self, experiment: str, seed: int, *, terminal_phase: bool = False) -> Subject:
+        """The runs of `experiment` at base seed `seed`, with this claim's comparison experiments (which
+        must reach the terminal phase too when the claim is about it)."""
+        compare_table = self.experiment_info().compare
+
+        def compare(key: str) -> list[tuple[dict, Any]]:
+            if key not in compare_table:
+                raise SuiteError(f"experiment {self.experiment} has no [compare] entry {key!r}; it has "
+                                 f"{sorted(compare_table) or 'none'}")
+            runs = self.runs(compare_table[key], seed=seed)
+            if terminal_phase:
+                require_terminal_phase(runs, compare_table[key])
+            return runs
+
+        return Subject(experiment, self.runs(experiment, seed=seed), seed, self.tier, compare)
+
+    def verify(self, checks: Sequence[Check], *, terminal_phase: bool) -> Subject:
+        """Measure the declared checks on this claim's experiment and its controls (fgcore.claim_layer)."""
+        return verify(self, checks, terminal_phase=terminal_phase)
+
 
 def _tier(item: pytest.Item) -> str | None:
     return next((t for t in TIER_MARKERS if item.get_closest_marker(t)), None)
@@ -234,14 +256,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             return report  # no experiment carries the claim's tag: the report lists the claim as not run
         record = ClaimRecord(get(marker.args[0]), tier=_tier(item), experiment=experiment, nodeid=item.nodeid,
                              seeds=[options["seed"] + i for i in range(options["seeds"])])
-    record.outcome = "skipped" if report.skipped else ("passed" if report.passed else
-                                                       ("failed" if report.when == "call" else "error"))
+    record.outcome = _outcome(report, call)
     if report.skipped and isinstance(report.longrepr, tuple):
         record.message = str(report.longrepr[2])
     elif not report.passed:
         record.message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:4000]
     report.user_properties.append((_RECORD_KEY, json.dumps(record.to_dict())))
     return report
+
+
+def _outcome(report: pytest.TestReport, call: pytest.CallInfo) -> str:
+    """passed / skipped / precondition / suite-error / failed / error (a broken setup)."""
+    if report.skipped:
+        return "skipped"
+    if report.passed:
+        return "passed"
+    if call.excinfo is not None and call.excinfo.errisinstance(PreconditionFailed):
+        return "precondition"
+    if call.excinfo is not None and call.excinfo.errisinstance(SuiteError):
+        return "suite-error"
+    return "failed" if report.when == "call" else "error"
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -1,11 +1,15 @@
-"""ClaimRecord verdicts: seed rules, controls that must fail, the JSON record."""
+"""ClaimRecord verdicts: seed rules, every check failing on each of its controls, suite errors, JSON."""
 
 import json
+import math
 
 import pytest
 
 from fgcore.catalog import CLAIMS, ClaimInfo
-from fgcore.claim_record import ClaimRecord
+from fgcore.claim_record import ClaimRecord, NotMeasured, SuiteError, Threshold
+
+RATIO = Threshold("<=", 0.1, why="because", source="a test")
+GAP = Threshold(">=", 0.2, why="gap", source="a test")
 
 
 def record(rule="median"):
@@ -13,55 +17,126 @@ def record(rule="median"):
     return ClaimRecord(info, tier="fast", experiment="exp", nodeid="t", seeds=[0, 1, 2])
 
 
-def test_claim_holds_and_control_fails():
+def control(r, name, threshold, value, seed=0, role="no_collapse", experiment="ctl"):
+    r.record_control(name, threshold, value, role=role, experiment=experiment, description="a control", seed=seed)
+
+
+def test_claim_holds_when_every_check_fails_on_its_controls():
     r = record()
     for seed, value in enumerate([0.01, 0.02, 0.2]):   # median 0.02 <= 0.1
-        r.check("ratio", value, "<=", 0.1, why="because", seed=seed)
-        r.control("ratio", 1.0, "<=", 0.1, seed=seed, description="untrained")
+        r.record("ratio", RATIO, value, seed=seed)
+        control(r, "ratio", RATIO, 1.0 + seed, seed=seed)
     r.conclude()
     out = json.loads(json.dumps(r.to_dict()))
     assert out["verdict"] == "holds" and out["control"]["verdict"] == "fails as expected"
     assert out["value"] == pytest.approx(0.02) and out["checks"][0]["spread"] == pytest.approx(0.19)
+    entry = out["checks"][0]["controls"][0]
+    assert entry["experiment"] == "ctl" and entry["role"] == "no_collapse" and entry["passed"] is False
+    assert entry["status"] == "fails as expected" and entry["value"] == pytest.approx(2.0)
+    assert out["checks"][0]["source"] == "a test" and out["controls"][0]["status"] == "fails as expected"
 
 
 def test_all_rule_needs_every_seed():
     r = record("all")
     for seed, value in enumerate([0.01, 0.02, 0.2]):
-        r.check("ratio", value, "<=", 0.1, why="because", seed=seed)
+        r.record("ratio", RATIO, value, seed=seed)
     assert not r.holds
 
 
 def test_failing_claim_raises_with_the_numbers():
     r = record()
-    r.check("ratio", 0.5, "<=", 0.1, why="because")
-    r.control("ratio", 1.0, "<=", 0.1, description="untrained")
+    r.record("ratio", RATIO, 0.5)
+    control(r, "ratio", RATIO, 1.0)
     with pytest.raises(AssertionError, match=r"ratio: 0.5 <= 0.1 does not hold"):
         r.conclude()
+    assert r.to_dict()["verdict"] == "fails"
 
 
-def test_a_control_that_passes_is_a_defect():
+def test_one_check_that_holds_on_its_control_is_a_defect_even_if_another_fails_there():
+    """A control must fail every check that names it, not just one of them."""
     r = record()
-    r.check("ratio", 0.05, "<=", 0.1, why="because")
-    r.control("ratio", 0.05, "<=", 0.1, description="a control that cannot fail")
-    with pytest.raises(AssertionError, match="negative control .* passes"):
+    r.record("ratio", RATIO, 0.05)
+    r.record("gap", GAP, 0.5)
+    control(r, "ratio", RATIO, 1.0)     # fails as expected
+    control(r, "gap", GAP, 0.4)         # holds on the control: this check cannot tell
+    with pytest.raises(AssertionError, match="check 'gap' holds on its control ctl"):
         r.conclude()
-    assert r.to_dict()["control"]["verdict"] == "passes (defect)"
+    out = r.to_dict()
+    assert out["verdict"] == "fails" and out["control"]["verdict"] == "passes (defect)"
+    assert [c["controls"][0]["status"] for c in out["checks"]] == ["fails as expected", "passes (defect)"]
 
 
-def test_missing_control_or_checks_fail():
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_control_value_is_an_error_of_the_suite_not_a_failure(bad):
     r = record()
-    r.check("ratio", 0.05, "<=", 0.1, why="because")
-    with pytest.raises(AssertionError, match="no negative control"):
+    r.record("ratio", RATIO, 0.05)
+    control(r, "ratio", RATIO, bad)
+    with pytest.raises(SuiteError, match="non-finite value on its control"):
         r.conclude()
-    with pytest.raises(AssertionError, match="recorded no check"):
+    out = json.loads(json.dumps(r.to_dict()))
+    assert out["verdict"] == "error" and out["checks"][0]["controls"][0]["status"] == "error"
+
+
+def test_a_control_that_misses_its_precondition_is_an_error_of_the_suite():
+    r = record()
+    r.record("ratio", RATIO, 0.05)
+    r.control_error("no_collapse", "ctl", "a control", "reached 97% training accuracy")
+    with pytest.raises(SuiteError, match="ctl .no_collapse.: reached 97%"):
+        r.conclude()
+    assert r.to_dict()["controls"][0]["status"] == "error"
+
+
+def test_every_check_needs_a_control():
+    r = record()
+    r.record("ratio", RATIO, 0.05)
+    r.record("gap", GAP, 0.5)
+    control(r, "ratio", RATIO, 1.0)
+    with pytest.raises(SuiteError, match="check 'gap' has no negative control"):
+        r.conclude()
+    with pytest.raises(SuiteError, match="recorded no check"):
         record().conclude()
+
+
+def test_an_unmeasured_value_fails_with_its_reason():
+    r = record()
+    r.record("lead", GAP, None, note="the same-superclass line never reaches darkness 0.5")
+    control(r, "lead", GAP, 0.0)
+    with pytest.raises(AssertionError, match="lead: not measured >= 0.2 does not hold .* never reaches"):
+        r.conclude()
+    assert r.to_dict()["checks"][0]["value"] is None
+
+
+def test_median_rule_counts_unmeasured_seeds_as_failing():
+    r = record()
+    for seed, value in enumerate([0.5, None, None]):
+        r.record("gap", GAP, value, seed=seed, note=None if value else "never emerges")
+    assert not r.holds
+    r2 = record()
+    for seed, value in enumerate([0.5, 0.6, None]):
+        r2.record("gap", GAP, value, seed=seed)
+    assert r2.holds and r2.checks["gap"].series.value == pytest.approx(0.5)
 
 
 def test_inconsistent_thresholds_are_rejected():
     r = record()
-    r.check("ratio", 0.05, "<=", 0.1, why="because", seed=0)
+    r.record("ratio", RATIO, 0.05, seed=0)
     with pytest.raises(ValueError, match="two different thresholds"):
-        r.check("ratio", 0.05, "<=", 0.2, why="because", seed=1)
+        r.record("ratio", Threshold("<=", 0.2, why="w", source="s"), 0.05, seed=1)
+
+
+def test_thresholds_are_declared_with_their_reason_and_source():
+    with pytest.raises(ValueError, match="why"):
+        Threshold("<=", 0.1, why="", source="Fig. 3")
+    with pytest.raises(ValueError, match="op must be one of"):
+        Threshold("=<", 0.1, why="w", source="s")
+    per_tier = Threshold(">=", {"fast": 0.8, "gpu": 0.9}, why="w", source="s")
+    assert per_tier.at("gpu") == 0.9 and per_tier.at(None) == 0.8
+    with pytest.raises(ValueError, match="no value for tier 'slow'"):
+        per_tier.at("slow")
+
+
+def test_not_measured_is_an_exception_a_measure_can_raise():
+    assert issubclass(NotMeasured, Exception)
 
 
 def test_catalog_ids_are_the_design_ones():

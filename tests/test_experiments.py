@@ -11,7 +11,9 @@ description = "test"
 tier = "fast"
 tags = ["coarse"]
 [controls]
-fine_structure = "other"
+no_subclusters = "exp"
+[compare]
+random = "exp"
 [spec]
 dataset = "gaussian_mixture"
 labeling = "coarse:5"
@@ -36,7 +38,8 @@ def fixtures(tmp_path, monkeypatch):
 def test_grid_profile_and_seed(fixtures: Path):
     (fixtures / "exp.toml").write_text(TOML)
     exp = load_experiment("exp")
-    assert exp.tier == "fast" and exp.tags == ("coarse",) and exp.extra["controls"]["fine_structure"] == "other"
+    assert exp.tier == "fast" and exp.tags == ("coarse",) and exp.controls == {"no_subclusters": "exp"}
+    assert exp.compare == {"random": "exp"} and "controls" not in exp.extra
     runs = exp.runs()
     assert len(runs) == 6 and len({spec.key for _, spec in runs}) == 6
     point, spec = runs[0]
@@ -77,6 +80,7 @@ def test_unknown_experiment_lists_the_known_ones(fixtures: Path):
     (('model = "mlp"', 'model = "mlp"\nlearning_rate = 3'), "unknown field"),
 ])
 def test_bad_fixtures_fail_at_load_time_with_the_file_named(fixtures: Path, change, message):
+    (fixtures / "exp.toml").write_text(TOML)   # the experiment its [controls] and [compare] name
     (fixtures / "bad.toml").write_text(TOML.replace(*change))
     with pytest.raises(ValueError, match=message):
         load_experiment("bad")
@@ -89,3 +93,31 @@ def test_repository_fixtures_all_load():
     for name in names:
         exp = load_experiment(repo / f"{name}.toml")
         assert exp.runs() and exp.tier in ("fast", "slow", "gpu")
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[controls]\nno_subcluster = "exp"', "unknown role 'no_subcluster'; roles: no_collapse"),
+    ('[controls]\nno_subclusters = "gmm-hyperplan"', "no_subclusters = 'gmm-hyperplan' names no experiment"),
+    ('[controls]\nno_subclusters = 3', "must name an experiment"),
+    ('[compare]\nrandom = "nope"', r"\[compare\] random = 'nope' names no experiment"),
+])
+def test_a_typo_in_controls_or_compare_fails_when_the_fixture_loads(fixtures: Path, table, message):
+    text = TOML.replace('[controls]\nno_subclusters = "exp"\n[compare]\nrandom = "exp"', table)
+    (fixtures / "exp.toml").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_experiment("exp")
+
+
+def test_the_repository_fixtures_load_and_fill_every_control_role_their_claims_need():
+    """Every experiment that carries a claim's tag names the controls that claim's checks need."""
+    repo = Path(__file__).resolve().parents[1] / "fixtures"
+    needs = {"coarse": {"no_collapse", "no_subclusters", "collapsed"}, "random-coarse": {"no_subclusters", "collapsed"},
+             "densenet": {"no_subclusters", "collapsed"}, "long-training": {"no_subclusters", "collapsed"},
+             "fine": {"no_class_structure", "original_labels"}, "natural-groups": {"random_grouping"},
+             "gmm-sigma": {"shared_means"}, "gmm-tau": {"shared_means"}, "theory": {"merged_clusters"},
+             "vgg": {"keeps_structure"}, "hparam-grid": {"excluded_run"}}
+    for path in sorted(repo.glob("*.toml")):
+        exp = load_experiment(path)
+        for tag in exp.tags:
+            missing = needs.get(tag, set()) - set(exp.controls)
+            assert not missing, f"{path.name} ({tag}) names no control for {sorted(missing)}"

@@ -1,4 +1,4 @@
-"""Issue 7: one new TOML file with an outside model and outside data runs through every claim that
+"""One new TOML file with an outside model and outside data runs through every claim that
 applies to its tag, without code changes (the README tutorial, in a temporary folder)."""
 
 import json
@@ -15,6 +15,11 @@ MY_FIXTURE = '''
 description = "my model on my data, coarse labels"
 tier = "fast"
 tags = ["coarse"]
+
+[controls]   # the repository's cheap no-sub-cluster mixture in every role (cheap, and it fails every check)
+no_collapse = "gmm-hyperplane"
+no_subclusters = "gmm-hyperplane"
+collapsed = "gmm-hyperplane"
 
 [spec]
 dataset = "fgcore.examples.blobs:load"

@@ -12,35 +12,57 @@ FIXTURE = '''
 description = "tiny Gaussian mixture on coarse labels"
 tier = "{tier}"
 tags = ["coarse"]
+[controls]
+no_collapse = "tiny-control"
 [spec]
 dataset = "gaussian_mixture"
 data_args = {{ dim = 8, n_per_class = 20, sigma2 = 9.0 }}
 labeling = "coarse:5"
 model = "mlp"
 model_args = {{ width = 16, depth = 1 }}
-epochs = 3
+epochs = {epochs}
 batch_size = 50
-lr = 0.05
-snapshot_epochs = [0, 3]
+lr = {lr}
+snapshot_epochs = [0, {epochs}]
 '''
 
 CLAIMS = '''
 import pytest
 from fgcore import analysis
+from fgcore.claim_layer import Check
+from fgcore.claim_record import Threshold
+
+
+def accuracy(subject):
+    return subject.run.final_train_accuracy()
+
+
+LEARNS = Check("training accuracy at the end", accuracy, Threshold(">=", 0.9, why="it learns", source="test"),
+               controls=("no_collapse",))
+ANYTHING = Check("training accuracy, any value", accuracy, Threshold(">=", 0.0, why="cannot fail", source="test"),
+                 controls=("no_collapse",))
+
 
 @pytest.mark.claim("nc1-collapse", applies_to="coarse")
 def test_good(claim):
-    run = claim.run()
-    curve = analysis.collapse_curve(run)
-    claim.check("NC1 end / NC1 start", curve["nc1"][-1] / curve["nc1"][0], "<=", 10.0, why="loose on purpose")
-    claim.control("NC1 end / NC1 start", 100.0, "<=", 10.0, description="a control that fails")
-    claim.figure("nc_curves", **curve)
+    subject = claim.verify([LEARNS], terminal_phase=False)
+    claim.figure("nc_curves", **analysis.collapse_curve(subject.run))
+
 
 @pytest.mark.claim("nc2-etf", applies_to="coarse")
 def test_control_cannot_fail(claim):
-    claim.run()
-    claim.check("x", 1.0, "<=", 2.0, why="w")
-    claim.control("x", 1.0, "<=", 2.0, description="same as the claim")
+    claim.verify([LEARNS, ANYTHING], terminal_phase=False)
+
+
+@pytest.mark.claim("diag-first", applies_to="coarse")
+def test_control_misses_the_terminal_phase(claim):
+    claim.verify([LEARNS], terminal_phase=claim.experiment.endswith("fast"))
+
+
+@pytest.mark.claim("diag-darker-final", applies_to="coarse")
+def test_role_without_a_control(claim):
+    claim.verify([Check("x", accuracy, Threshold(">=", 0.9, why="w", source="s"), controls=("collapsed",))],
+                 terminal_phase=False)
 '''
 
 
@@ -56,8 +78,11 @@ def _plugin_args() -> list[str]:
 def project(pytester, tmp_path, monkeypatch):
     fixtures = tmp_path / "fixtures"
     fixtures.mkdir()
-    (fixtures / "tiny-fast.toml").write_text(FIXTURE.format(tier="fast"))
-    (fixtures / "tiny-gpu.toml").write_text(FIXTURE.format(tier="gpu"))
+    (fixtures / "tiny-fast.toml").write_text(FIXTURE.format(tier="fast", epochs=30, lr=0.05))
+    (fixtures / "tiny-gpu.toml").write_text(FIXTURE.format(tier="gpu", epochs=30, lr=0.05))
+    # The control: the same data, barely trained (one epoch at a tiny learning rate).
+    control = FIXTURE.format(tier="fast", epochs=1, lr=1e-6).replace('tags = ["coarse"]', "tags = []")
+    (fixtures / "tiny-control.toml").write_text(control.replace('[controls]\nno_collapse = "tiny-control"\n', ""))
     monkeypatch.setenv("FGCORE_FIXTURES", str(fixtures))
     monkeypatch.setenv("FGCORE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
@@ -67,22 +92,32 @@ def project(pytester, tmp_path, monkeypatch):
 
 def test_claims_run_by_tag_and_tier_with_records(project):
     result = project.runpytest_subprocess(*_plugin_args(), "-m", "fast", "--fg-report", "out", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1, deselected=2)
-    result.stdout.fnmatch_lines(["*negative control (same as the claim) passes the claim's checks too*"])
+    result.assert_outcomes(passed=1, failed=3, deselected=4)
+    result.stdout.fnmatch_lines(["*check 'training accuracy, any value' holds on its control tiny-control*"])
     payload = json.loads((project.path / "out" / "claims.json").read_text())
     by_id = {r["id"]: r for r in payload["claims"]}
-    assert by_id["nc1-collapse"]["verdict"] == "holds"
-    assert by_id["nc1-collapse"]["control"]["verdict"] == "fails as expected"
-    assert by_id["nc1-collapse"]["experiment"] == "tiny-fast" and by_id["nc1-collapse"]["tier"] == "fast"
-    assert by_id["nc1-collapse"]["figures"][0]["kind"] == "nc_curves"
-    assert by_id["nc2-etf"]["control"]["verdict"] == "passes (defect)"
+    good = by_id["nc1-collapse"]
+    assert good["verdict"] == "holds" and good["control"]["verdict"] == "fails as expected"
+    assert good["checks"][0]["controls"][0]["experiment"] == "tiny-control"
+    assert good["experiment"] == "tiny-fast" and good["tier"] == "fast"
+    assert good["figures"][0]["kind"] == "nc_curves"
+    cannot_fail = by_id["nc2-etf"]
+    assert cannot_fail["verdict"] == "fails" and cannot_fail["control"]["verdict"] == "passes (defect)"
+    assert [c["controls"][0]["status"] for c in cannot_fail["checks"]] == ["fails as expected", "passes (defect)"]
+    # A control that misses the claim's precondition is an error of the suite, not "fails as expected".
+    missed = by_id["diag-first"]
+    assert missed["verdict"] == "error" and missed["controls"][0]["status"] == "error"
+    assert "misses the terminal-phase precondition" in missed["controls"][0]["message"]
+    # A check whose role the fixture does not fill: an error that names the role and the fixture.
+    unnamed = by_id["diag-darker-final"]
+    assert unnamed["verdict"] == "error" and "names no control for collapsed" in unnamed["message"]
     assert (project.path / "out" / "index.html").is_file()
     assert list((project.path / "reports" / "sessions").glob("*.json"))
 
 
 def test_gpu_claims_skip_with_the_reason(project):
     result = project.runpytest_subprocess(*_plugin_args(), "-m", "gpu", "-rs", "-p", "no:cacheprovider")
-    result.assert_outcomes(skipped=2, deselected=2)
+    result.assert_outcomes(skipped=4, deselected=4)
     result.stdout.fnmatch_lines(["*no CUDA device*"])
 
 

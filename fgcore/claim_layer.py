@@ -1,0 +1,141 @@
+"""Declared checks, and the one driver that runs them on a claim's experiment and on its controls.
+
+A claim test states what it measures and on which runs:
+
+    NC1_FALL = Check("NC1 at the end / NC1 of the untrained network", measures.nc1_fall,
+                     thresholds.NC1_FALL, controls=("no_collapse",))
+
+    @pytest.mark.claim("nc1-collapse", applies_to="coarse")
+    def test_nc1_collapse(claim):
+        subject = claim.verify([NC1_FALL], terminal_phase=True)
+        claim.figure("nc_curves", **analysis.collapse_curve(subject.run))
+
+The driver (verify) does the rest for every seed: it fetches the experiment's runs, checks the
+terminal-phase precondition where the claim is about it, measures each check, then fetches each
+control named by the experiment's fixture ([controls] role = "experiment"), checks the same
+precondition there (a control that misses it is an error of the suite, not a pass), and measures
+every check that names that role on it. The record (fgcore.claim_record) turns this into a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from .claim_record import NotMeasured, PreconditionFailed, SuiteError, Threshold
+from .vocabulary import CONTROL_ROLES, TERMINAL_ACCURACY
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a claim: a measure of a Subject, its threshold, the control roles it must fail on."""
+
+    name: str
+    measure: Callable[["Subject"], float]
+    threshold: Threshold
+    controls: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = [role for role in self.controls if role not in CONTROL_ROLES]
+        if unknown:
+            raise ValueError(f"check {self.name!r}: unknown control role(s) {unknown}; "
+                             f"roles: {', '.join(CONTROL_ROLES)}")
+        if not self.controls:
+            raise ValueError(f"check {self.name!r}: name at least one control on which it must fail")
+
+
+@dataclass
+class Subject:
+    """What a check measures: the runs of one experiment (the claim's, or a control in its place) at one
+    base seed. `compare(key)` gives the runs of the experiment named in the claim experiment's
+    [compare] table (e.g. the random groupings a natural grouping is compared with)."""
+
+    experiment: str
+    runs: list[tuple[dict, Any]]
+    seed: int
+    tier: str | None
+    compare: Callable[[str], list[tuple[dict, Any]]]
+
+    @property
+    def run(self) -> Any:
+        if len(self.runs) != 1:
+            raise ValueError(f"experiment {self.experiment} has {len(self.runs)} runs (a grid); this measure "
+                             f"needs one")
+        return self.runs[0][1]
+
+    @property
+    def all_runs(self) -> list[Any]:
+        return [run for _, run in self.runs]
+
+
+def terminal_phase_problem(run: Any, minimum: float = TERMINAL_ACCURACY) -> str | None:
+    """Why `run` is not in the terminal phase (None if it is): its final training accuracy."""
+    accuracy = run.final_train_accuracy()
+    if accuracy >= minimum:
+        return None
+    return (f"run {run.spec.short} [{run.key[:12]}] reached {accuracy:.2%} training accuracy on its training "
+            f"labels, below the {minimum:.1%} of the terminal phase")
+
+
+def require_terminal_phase(runs: Sequence[tuple[dict, Any]], experiment: str) -> None:
+    for _, run in runs:
+        problem = terminal_phase_problem(run)
+        if problem:
+            raise PreconditionFailed(f"precondition not met: experiment {experiment}: {problem}; the claim is "
+                                     f"about the terminal phase, so train longer or fix the regime (not the "
+                                     f"threshold)")
+
+
+def _measure(check: Check, subject: Subject) -> tuple[float | None, str | None]:
+    try:
+        return float(check.measure(subject)), None
+    except NotMeasured as exc:
+        return None, str(exc)
+
+
+def controls_of(experiment_info: Any, checks: Sequence[Check]) -> dict[str, str]:
+    """role -> control experiment for every role the checks name, from the fixture's [controls] table."""
+    table = experiment_info.controls
+    roles = list(dict.fromkeys(role for check in checks for role in check.controls))
+    missing = [role for role in roles if role not in table]
+    if missing:
+        needed = "; ".join(f"{role}: {CONTROL_ROLES[role]} (for "
+                           + ", ".join(repr(c.name) for c in checks if role in c.controls) + ")" for role in missing)
+        raise SuiteError(f"experiment {experiment_info.name} ({experiment_info.path}) names no control for "
+                         f"{needed}; add the role to its [controls] table, e.g. {missing[0]} = \"<experiment>\"")
+    return {role: table[role] for role in roles}
+
+
+def verify(claim: Any, checks: Sequence[Check], *, terminal_phase: bool) -> Subject:
+    """Measure `checks` on the claim's experiment and on each control, for every seed of the session.
+
+    claim: the plugin's Claim (a ClaimRecord that can fetch runs). Returns the experiment's Subject at
+    the last seed (for figures). Raises PreconditionFailed when the experiment misses the terminal
+    phase; a control that misses it is recorded as an error of the suite.
+    """
+    info = claim.experiment_info()
+    controls = controls_of(info, checks)
+    subject = None
+    for seed in claim.seeds:
+        subject = claim.subject(claim.experiment, seed, terminal_phase=terminal_phase)
+        if terminal_phase:
+            require_terminal_phase(subject.runs, claim.experiment)
+        for check in checks:
+            value, note = _measure(check, subject)
+            claim.record(check.name, check.threshold, value, seed=seed, note=note)
+        for role, name in controls.items():
+            description = claim.experiment_info(name).description
+            control = claim.subject(name, seed, terminal_phase=terminal_phase)
+            if terminal_phase:
+                problems = [p for p in (terminal_phase_problem(run) for run in control.all_runs) if p]
+                if problems:
+                    claim.control_error(role, name, description, "misses the terminal-phase precondition of "
+                                        "the claim: " + "; ".join(problems))
+                    continue
+            for check in checks:
+                if role in check.controls:
+                    value, note = _measure(check, control)
+                    claim.record_control(check.name, check.threshold, value, role=role, experiment=name,
+                                         description=description, seed=seed, note=note)
+    assert subject is not None, "a claim session has at least one seed"
+    return subject

@@ -1,0 +1,42 @@
+"""The words fgcore and its claims suite share, spelled once: tiers, profiles, comparisons, verdicts,
+control roles and the terminal phase."""
+
+from __future__ import annotations
+
+import operator
+
+TIERS = ("fast", "slow", "gpu")
+PROFILES = ("paper", "quick")
+
+# Comparisons a threshold may use.
+OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+
+# "Terminal phase": >= 99.5% training accuracy on the training labels (claims about it require it of
+# every run they read, controls and comparison runs included).
+TERMINAL_ACCURACY = 0.995
+
+# Verdicts of a claim record, in the order the report lists them.
+VERDICTS = ("holds", "fails", "precondition failed", "error", "skipped", "not run")
+
+# Status of one check on one negative control, and of a control as a whole.
+FAILS_AS_EXPECTED = "fails as expected"
+PASSES_DEFECT = "passes (defect)"
+CONTROL_ERROR = "error"
+CONTROL_STATUSES = (FAILS_AS_EXPECTED, PASSES_DEFECT, CONTROL_ERROR)
+
+# Roles of negative controls: the keys of a fixture's [controls] table. Each check of a claim names the
+# roles on which it must fail; the fixture says which experiment fills each role.
+CONTROL_ROLES = {
+    "no_collapse": "the same data, a network that reaches the terminal phase without collapsing",
+    "no_subclusters": "data whose superclasses hold no sub-clusters (one Gaussian split by a hyperplane)",
+    "collapsed": "the same data and network in a regime whose terminal phase erases the fine structure "
+                 "(the Neural-Collapse picture, Fig. 4b)",
+    "no_class_structure": "fine labels on data whose original classes share one distribution",
+    "original_labels": "the same data and network trained on the original labels, measured on the same "
+                       "random split into halves (the halves are never told apart)",
+    "shared_means": "Gaussian mixtures whose subclasses share one mean (no ratio can grow)",
+    "merged_clusters": "the Sec. 7 data with C1 and C2 sharing one mean",
+    "random_grouping": "another random grouping of the same sizes in the natural groups' place",
+    "keeps_structure": "a network that keeps fine structure (ResNet-18), in VGG's place",
+    "excluded_run": "the grid point the paper reports as not fitting",
+}
