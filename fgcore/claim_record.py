@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .catalog import ClaimInfo
-from .vocabulary import CONTROL_ERROR, FAILS_AS_EXPECTED, OPS, PASSES_DEFECT
+from .vocabulary import (CONTROL_ERROR, ERROR, FAILS, FAILS_AS_EXPECTED, HOLDS, NOT_RUN, OPS, PASSES_DEFECT,
+                         PRECONDITION_FAILED, SKIPPED)
 
 
 class PreconditionFailed(AssertionError):
@@ -342,14 +343,14 @@ class ClaimRecord:
 
     def outcome_verdict(self) -> str:
         if self.outcome == "skipped":
-            return "skipped"
+            return SKIPPED
         if self.outcome == "precondition":
-            return "precondition failed"
-        if self.outcome == "error" or self.outcome == "suite-error":
-            return "error"
+            return PRECONDITION_FAILED
+        if self.outcome in ("error", "suite-error"):
+            return ERROR
         if not self.checks:
-            return "error" if self.outcome else "not run"
+            return ERROR if self.outcome else NOT_RUN
         failed, suite = self.problems()
         if suite:
-            return "error"
-        return "fails" if failed else "holds"
+            return ERROR
+        return FAILS if failed else HOLDS

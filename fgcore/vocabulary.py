@@ -8,17 +8,30 @@ import operator
 TIERS = ("fast", "slow", "gpu")
 PROFILES = ("paper", "quick")
 
-# Comparisons a threshold may use.
+TIER_ORDER = {tier: i for i, tier in enumerate(TIERS)}
+
+# Comparisons a threshold may use, and how the report prints them.
 OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+OP_SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}
 
 # "Terminal phase": >= 99.5% training accuracy on the training labels (claims about it require it of
 # every run they read, controls and comparison runs included).
 TERMINAL_ACCURACY = 0.995
 
-# Verdicts of a claim record, in the order the report lists them.
-VERDICTS = ("holds", "fails", "precondition failed", "error", "skipped", "not run")
+# Verdicts of a claim record (one claim on one experiment), in the order the report lists them. The
+# report, `fgcore compare` and the baselines match these strings exactly, never by substring.
+HOLDS = "holds"
+FAILS = "fails"
+PRECONDITION_FAILED = "precondition failed"
+ERROR = "error"
+SKIPPED = "skipped"
+NOT_RUN = "not run"
+VERDICTS = (HOLDS, FAILS, PRECONDITION_FAILED, ERROR, SKIPPED, NOT_RUN)
+NOT_COMPARED = (SKIPPED, NOT_RUN)   # records that measured nothing
 
-# Status of one check on one negative control, and of a control as a whole.
+# What a negative control did with a check (and, over its checks, with the claim): a control must make
+# every check fail; one on which a check holds shows that the check cannot fail, and one that yields no
+# usable value (NaN / inf, or a missed precondition) is an error of the suite.
 FAILS_AS_EXPECTED = "fails as expected"
 PASSES_DEFECT = "passes (defect)"
 CONTROL_ERROR = "error"

@@ -25,7 +25,7 @@ from fgcore.catalog import CLAIMS
 from fgcore.cli import main as fgcore_main
 from fgcore.report import build, figures
 from fgcore.report.html import anchor, render_page
-from fgcore.report.vocabulary import CONTROL_STATUSES, VERDICTS
+from fgcore.vocabulary import CONTROL_STATUSES, VERDICTS
 from fgcore.report.pytest_html_columns import (HEADERS, claim_record, pytest_html_results_table_header,
                                                pytest_html_results_table_row)
 

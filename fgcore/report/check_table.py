@@ -16,7 +16,7 @@ from typing import Any
 from . import controls
 from .format import DASH, num, op_symbol, threshold_text
 from .payload import is_finite, number
-from .vocabulary import CONTROL_ERROR
+from ..vocabulary import CONTROL_ERROR
 
 CONTROL_COLOUR = "#D55E00"   # the controls' marks on a strip (the figures' second colour)
 

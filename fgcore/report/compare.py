@@ -26,7 +26,7 @@ from typing import Any
 from ..catalog import CLAIMS
 from .baseline import control_statuses, control_verdict
 from .payload import load_payload, number, record_key, select_tiers, verdict
-from .vocabulary import NOT_COMPARED
+from ..vocabulary import NOT_COMPARED
 
 FAILING = ("FLIPPED", "CONTROL", "DRIFT", "REMOVED")
 

@@ -6,7 +6,7 @@ passed, status, note) and, for the record, one entry per control ("controls": ro
 description, status, message). Older records carry a single control object ("control": description,
 checks, verdict) whose verdict was taken over all its checks; they still read: `record_controls`
 turns it into one control, and `per_check_statuses` is empty for them (nothing per check to compare).
-Statuses are matched exactly against fgcore.report.vocabulary, never by substring.
+Statuses are matched exactly against fgcore.vocabulary, never by substring.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from .format import plural
 from .payload import is_finite, number
-from .vocabulary import CONTROL_ERROR, CONTROL_STATUSES, FAILS_AS_EXPECTED, PASSES_DEFECT
+from ..vocabulary import CONTROL_ERROR, CONTROL_STATUSES, FAILS_AS_EXPECTED, PASSES_DEFECT
 
 # How a status reads after a count of more than one ("2 fail as expected").
 PLURAL_STATUS = {FAILS_AS_EXPECTED: "fail as expected", PASSES_DEFECT: "pass (defect)", CONTROL_ERROR: "errors"}

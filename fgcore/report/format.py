@@ -6,7 +6,7 @@ import math
 import re
 from typing import Any
 
-from .vocabulary import OP_SYMBOLS
+from ..vocabulary import OP_SYMBOLS
 
 DASH = "—"   # an absent value
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..catalog import CLAIMS
-from .vocabulary import NOT_RUN, TIER_ORDER
+from ..vocabulary import NOT_RUN, TIER_ORDER
 
 
 def load_payload(source: str | Path | dict) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .vocabulary import OP_SYMBOLS
+from ..vocabulary import OP_SYMBOLS
 
 RECORD_PROPERTY = "fg_claim"   # the key fgcore.pytest_plugin uses in report.user_properties
 HEADERS = ['<th class="sortable" data-column-type="claim">Claim</th>', "<th>Measured</th>", "<th>Threshold</th>",

@@ -18,7 +18,7 @@ from . import check_table, controls
 from .format import DASH, anchor, num, plural, threshold_text
 from .page_figures import FigureCache, figure_view
 from .payload import number, ordered, uncovered_ids, uses_jpeg_cifar, verdict
-from .vocabulary import CONTROL_ERROR, NOT_RUN, PASSES_DEFECT, SKIPPED, TIER_ORDER, VERDICTS
+from ..vocabulary import CONTROL_ERROR, NOT_RUN, PASSES_DEFECT, SKIPPED, TIER_ORDER, VERDICTS
 
 VERSION_KEYS = ("python", "platform", "torch", "numpy", "scikit-learn", "openTSNE")
 
