@@ -157,6 +157,9 @@ class Claim(ClaimRecord):
         if name is None:
             raise ValueError("claim.runs(): name the experiment (this claim is not parametrised by one)")
         info = self.experiment_info(name)
+        note = info.profiles.get(self.options["profile"], {}).get("note")
+        if note and f"{name}: {note}" not in self.notes:  # e.g. a quick run shorter than the paper's
+            self.note(f"{name}: {note}")
         out = []
         for point, spec in info.runs(self.options["profile"], seed=seed):
             entry = RunStore(self.options["cache"]).entry(spec.key)
