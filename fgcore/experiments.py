@@ -2,6 +2,8 @@
 
 A fixture is data, not code:
 
+    extends = "digits-coarse"    # optional: share another experiment's run definition (tier, [spec],
+                                 # [grid], [profiles]) and state only what differs
     description = "..."          # one line
     tier = "fast"                # fast | slow | gpu
     tags = ["coarse"]            # which families of claims apply to its runs
@@ -88,6 +90,7 @@ class Experiment:
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     controls: Mapping[str, str] = field(default_factory=dict)   # role -> experiment
     compare: Mapping[str, str] = field(default_factory=dict)    # key -> experiment
+    extends: str | None = None                                   # the experiment whose run definition it shares
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def runs(self, profile: str | None = None, seed: int = 0) -> list[tuple[dict[str, Any], RunSpec]]:
@@ -133,36 +136,76 @@ def load_experiment(name_or_path: str | os.PathLike) -> Experiment:
     """An experiment by fixture name (searched in fixture_dirs()) or by the path of its TOML file."""
     path = Path(name_or_path)
     if path.suffix != ".toml":
-        found = [d / f"{name_or_path}.toml" for d in fixture_dirs() if (d / f"{name_or_path}.toml").is_file()]
-        if not found:
-            known = ", ".join(sorted(available())) or "(none found)"
-            raise ValueError(f"unknown experiment {str(name_or_path)!r}; looked in "
-                             f"{', '.join(map(str, fixture_dirs())) or 'no fixtures folder'}; "
-                             f"known experiments: {known}")
-        path = found[0]
+        path = _fixture_path(str(name_or_path))
     if not path.is_file():
         raise FileNotFoundError(f"experiment file {path} does not exist")
+    return experiment_from_table(_read_toml(path), name=path.stem, path=path, where=f"fixture {path}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     stat = path.stat()
-    return _load_file(path.resolve(), stat.st_mtime_ns, stat.st_size, os.environ.get("FGCORE_FIXTURES"))
+    return _read_toml_version(path.resolve(), stat.st_mtime_ns, stat.st_size)
 
 
-@functools.lru_cache(maxsize=256)
-def _load_file(path: Path, mtime_ns: int, size: int, fixtures_env: str | None) -> Experiment:
-    """One parse and validation per file version (a claims session asks for each fixture many times)."""
+@functools.lru_cache(maxsize=512)
+def _read_toml_version(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
+    """One parse per file version (a claims session asks for each fixture many times)."""
     with open(path, "rb") as handle:
         try:
-            raw = tomllib.load(handle)
+            return tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"fixture {path}: not valid TOML ({exc})") from exc
-    return experiment_from_table(raw, name=path.stem, path=path, where=f"fixture {path}")
+
+
+def _fixture_path(name: str) -> Path:
+    found = [d / f"{name}.toml" for d in fixture_dirs() if (d / f"{name}.toml").is_file()]
+    if not found:
+        known = ", ".join(sorted(available())) or "(none found)"
+        raise ValueError(f"unknown experiment {name!r}; looked in "
+                         f"{', '.join(map(str, fixture_dirs())) or 'no fixtures folder'}; known experiments: {known}")
+    return found[0]
+
+
+# What `extends` inherits: the run definition. The tags, controls, comparisons and description are the
+# experiment's own (a control that extends an experiment must not become an experiment of its claims).
+INHERITED = ("tier", "spec", "grid", "profiles")
+
+
+def _resolve_extends(raw: Mapping[str, Any], where: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fixture's tables with `extends = "<experiment>"` resolved: [spec] and [profiles] are merged
+    into the base's (nested tables too, this file's values win), [grid] keys replace the base's ones,
+    `tier` is the base's unless given."""
+    raw = dict(raw)
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str):
+        raise ValueError(f"{where}: `extends` must name an experiment (a string), got {base_name!r}")
+    if base_name in chain:
+        raise ValueError(f"{where}: `extends` goes round in a circle: {' -> '.join(chain + (base_name,))}")
+    try:
+        base_path = _fixture_path(base_name)
+    except ValueError as exc:
+        raise ValueError(f"{where}: extends = {base_name!r}: {exc}") from None
+    base = _resolve_extends(_read_toml(base_path), f"fixture {base_path}", chain + (base_name,))
+    merged = {key: value for key, value in raw.items() if key not in INHERITED}
+    merged["tier"] = raw.get("tier", base.get("tier"))
+    merged["spec"] = _merge(base.get("spec", {}), raw.get("spec", {}))
+    grid = {**base.get("grid", {}), **raw.get("grid", {})}
+    profiles = _merge(base.get("profiles", {}), raw.get("profiles", {}))
+    merged.update({"grid": grid} if grid else {})
+    merged.update({"profiles": profiles} if profiles else {})
+    merged["extends"] = base_name
+    return merged
 
 
 def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, where: str,
                           default_tier: str | None = None) -> Experiment:
     """An Experiment from the tables of a fixture (a file, or an [[experiment]] of a sweep file),
     validated: a typo fails at load time, not after hours of training. `where` names it in errors."""
-    raw = dict(table)
-    tier = raw.pop("tier", default_tier)
+    raw = _resolve_extends(table, where)
+    extends = raw.pop("extends", None)
+    tier = raw.pop("tier", None) or default_tier
     if tier not in TIERS:
         raise ValueError(f"{where}: `tier` must be one of {', '.join(TIERS)}, got {tier!r}")
     if not isinstance(raw.get("spec"), Mapping):
@@ -181,7 +224,7 @@ def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, wh
         name=name, path=path, tier=tier, description=raw.pop("description", ""),
         tags=tuple(raw.pop("tags", ())), spec=raw.pop("spec"),
         grid={k: tuple(v) for k, v in grid.items()}, profiles=profiles, controls=controls, compare=compare,
-        extra=raw)
+        extends=extends, extra=raw)
     experiment.runs()  # every spec of the grid and profiles is built once here
     return experiment
 

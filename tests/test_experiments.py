@@ -121,3 +121,40 @@ def test_the_repository_fixtures_load_and_fill_every_control_role_their_claims_n
         for tag in exp.tags:
             missing = needs.get(tag, set()) - set(exp.controls)
             assert not missing, f"{path.name} ({tag}) names no control for {sorted(missing)}"
+
+
+def test_extends_shares_the_run_definition_and_states_only_what_differs(fixtures: Path):
+    (fixtures / "exp.toml").write_text(TOML.replace('model = "mlp"', 'model = "mlp"\nmodel_args = { width = 64, depth = 3 }'))
+    (fixtures / "child.toml").write_text('''
+description = "the same runs at a larger weight decay, two layers"
+extends = "exp"
+tags = []
+[spec]
+model_args = { depth = 2 }
+[grid]
+weight_decay = [5e-2]
+''')
+    base, child = load_experiment("exp"), load_experiment("child")
+    assert child.extends == "exp" and child.tier == "fast"
+    assert child.tags == () and child.controls == {} and child.compare == {}   # the experiment's own, not inherited
+    assert dict(child.spec["model_args"]) == {"width": 64, "depth": 2}         # nested tables merge
+    assert child.grid["weight_decay"] == (5e-2,) and child.grid["data_args.sigma2"] == base.grid["data_args.sigma2"]
+    assert len(child.runs()) == 3 and child.runs("quick")[0][1].epochs == 2   # profiles are inherited
+
+
+def test_extends_with_the_same_fields_gives_the_same_runs(fixtures: Path):
+    (fixtures / "exp.toml").write_text(TOML)
+    (fixtures / "twin.toml").write_text('description = "same"\nextends = "exp"\n[spec]\n')
+    assert [s.key for s in load_experiment("twin").run_specs()] == [s.key for s in load_experiment("exp").run_specs()]
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"a": 'extends = "nope"\n[spec]\n'}, "extends = 'nope': unknown experiment 'nope'"),
+    ({"a": 'extends = "b"\n[spec]\n', "b": 'extends = "a"\n[spec]\n'}, r"goes round in a circle: a -> b -> a|b -> a -> b"),
+    ({"a": 'extends = 3\n[spec]\n'}, "`extends` must name an experiment"),
+])
+def test_extends_errors(fixtures: Path, files, message):
+    for name, text in files.items():
+        (fixtures / f"{name}.toml").write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_experiment("a")
