@@ -454,8 +454,8 @@ def gmm_curves(data: dict) -> Figure:
 def theory_ratio(data: dict) -> Figure:
     """Within- over across-cluster squared distance of the hidden layer against d (Sec. 7, Thm. 7.1).
 
-    data: d, ratio, control (optional, C1 and C2 with one mean), threshold (optional),
-    ratio_seeds (optional, [[per seed at d_i]]).
+    data: d, ratio, control (optional, C1 and C2 with one mean), untrained (optional, the same network
+    before training), threshold (optional), ratio_seeds (optional, [[per seed at d_i]]).
     """
     kind = "theory_ratio"
     d = _floats(_need(data, "d", kind), "d")
@@ -474,6 +474,12 @@ def theory_ratio(data: dict) -> Figure:
         ax.plot(d, control, marker="s", color="0.5", linestyle="--", label="control: C1, C2 share one mean")
         if np.isfinite(control).any():
             top = max(top, np.nanmax(control))
+    if data.get("untrained") is not None:
+        untrained = _floats(data["untrained"], "untrained")
+        _same_length(kind, d=d, untrained=untrained)
+        ax.plot(d, untrained, marker="^", color=PALETTE[1], linestyle=":", label="untrained net (the input alone)")
+        if np.isfinite(untrained).any():
+            top = max(top, np.nanmax(untrained))
     if data.get("threshold") is not None:
         threshold = float(data["threshold"])
         ax.axhline(threshold, color=MISSED_100, linestyle=":", linewidth=1.2,

@@ -43,8 +43,9 @@ FIGURE_GUIDE = {
                   "red rings where training accuracy stayed below 100%.",
     "theory_ratio": "Paper, Sec. 7, Thm. 7.1: a one-hidden-layer net trained on coarse labels keeps the two "
                     "clusters of a label apart: within-cluster distance is much smaller than across. Here: that "
-                    "ratio against the input dimension d, its control (both clusters share one mean) and the "
-                    "claim's threshold.",
+                    "ratio against the input dimension d, for the trained network, the same network before "
+                    "training (what the input alone gives) and the control (both clusters share one mean); the "
+                    "claim asks the trained ratio to be at most half the untrained one.",
     "grid_errors": "Paper, App. C: every run of the 3 x 3 learning-rate x weight-decay grid reaches ~0 training "
                    "error except (0.1, 5e-3).",
 }
