@@ -244,14 +244,17 @@ def test_slurm_executor_refuses_without_sbatch_or_with_a_tmp_cache(fixtures, tmp
     assert code == 0 and "partition gpu" in out and "account=abc" in out and "(1440 min)" in out
 
 
-def _fake_slurm(folder: Path, sacct_state: str) -> Path:
-    """sbatch / srun / sacct stand-ins: sbatch records its calls and answers with job 4242."""
+def _fake_slurm(folder: Path, state: str) -> Path:
+    """sbatch / srun / squeue / sacct stand-ins: sbatch records its calls and answers with job 4242;
+    squeue lists both tasks in `state`, sacct says accounting is disabled (as on a small cluster)."""
     folder.mkdir()
     calls = folder / "sbatch-calls"
     scripts = {
         "sbatch": f'#!/bin/sh\necho "$@" >> "{calls}"\necho "Submitted batch job 4242"\n',
         "srun": "#!/bin/sh\nexit 0\n",
-        "sacct": f"#!/bin/sh\nprintf 'JobID|State|NodeList\\n4242_0|{sacct_state}|n1\\n4242_1|{sacct_state}|n2\\n'\n",
+        "squeue": f"#!/bin/sh\nprintf '4242_0|{state}|2024-05-01T12:00:00\\n4242_1|{state}|2024-05-01T12:00:01\\n'\n",
+        "sacct": "#!/bin/sh\necho 'sacct: error: Slurm accounting storage is disabled' >&2\nexit 1\n",
+        "sinfo": "#!/bin/sh\necho 'debug*|8|64000|gpu:2|infinite'\n",
     }
     for name, text in scripts.items():
         (folder / name).write_text(text)
@@ -338,7 +341,7 @@ import pytest
 def test_claim(claim, experiment):
     run = claim.runs()[0][1]
     claim.check("final train accuracy", run.record("last")["train_acc"], ">=", 0.0, why="any finished run")
-    claim.control("impossible", -1.0, ">=", 0.0, description="a value that cannot pass")
+    claim.control("final train accuracy", -1.0, ">=", 0.0, description="a value that cannot pass")
 """
 
 
@@ -352,3 +355,90 @@ def test_claims_read_the_cache_a_sweep_filled_and_name_the_sweep_for_a_missing_r
     text = result.stdout.str()
     assert "test_claim[broken]" in text and "--fg-train=never" in text
     assert "produce it with: fgcore sweep broken --profile paper" in text
+
+
+# -- what SLURM says (squeue / sacct parsing) and what sbatch refuses ------------------------------
+def _runner(outputs: dict[str, tuple[int, str, str]]):
+    """A subprocess.run stand-in: command name -> (exit code, stdout, stderr)."""
+    def run(command, **kwargs):
+        code, out, err = outputs[command[0]]
+        return subprocess.CompletedProcess(command, code, out, err)
+    return run
+
+
+def test_slurm_state_merges_squeue_and_sacct_per_array_task():
+    from fgcore.sweep.slurm_state import query, task_ids
+
+    assert task_ids("12_[0-2,5%4]") == ["12_0", "12_1", "12_2", "12_5"] and task_ids("12_3") == ["12_3"]
+    sacct = ("12_0|COMPLETED|2024-05-01T12:00:00|2024-05-01T12:01:00\n"
+             "12_1|CANCELLED by 0|2024-05-01T12:00:00|2024-05-01T12:00:30\n"
+             "12_[2-3]|PENDING|Unknown|Unknown\n")
+    squeue = "12_2|RUNNING|2024-05-01T12:02:00\n12_3|PENDING|N/A\n99_0|RUNNING|2024-05-01T12:00:00\n"
+    snapshot = query(["12_0", "12_1", "12_2", "12_3", "12_7"],
+                     runner=_runner({"sacct": (0, sacct, ""), "squeue": (0, squeue, "")}))
+    assert snapshot.accounting and snapshot.squeue_error is None
+    done, cancelled, running, pending = (snapshot.get(f"12_{i}") for i in range(4))
+    assert (done.state, done.active, done.end - done.start) == ("COMPLETED", False, 60)
+    assert cancelled.state == "CANCELLED" and not cancelled.active
+    assert (running.state, running.source, running.started, running.active) == ("RUNNING", "squeue", True, True)
+    assert pending.active and not pending.started and pending.start is None
+    assert snapshot.get("12_7").state is None and "99_0" not in snapshot.tasks  # unknown; not ours
+
+
+def test_slurm_state_without_accounting_keeps_squeues_word():
+    from fgcore.sweep.slurm_state import query
+
+    disabled = (1, "", "sacct: error: Slurm accounting storage is disabled\n")
+    snapshot = query(["5_0", "5_1"], runner=_runner({"sacct": disabled, "squeue": (0, "5_0|PENDING|N/A\n", "")}))
+    assert not snapshot.accounting and "accounting storage is disabled" in snapshot.sacct_error
+    assert snapshot.get("5_0").active and snapshot.get("5_1").state is None
+
+
+def test_an_unanswering_squeue_stops_the_sweep_before_it_submits_twice(fixtures, tmp_path, monkeypatch):
+    from fgcore.sweep.slurm import _jobs_in_flight
+
+    plan = plan_sweep(["tiny-b"], cache=tmp_path, profile="paper")
+    (tmp_path / "sweeps" / "jobs").mkdir(parents=True)
+    (tmp_path / "sweeps" / "jobs" / f"{plan.todo[0].key}.json").write_text(json.dumps(
+        {"cluster": "slurm", "job_id": "7_0", "folder": str(tmp_path), "submitted": 0}))
+    from fgcore.sweep import slurm_state
+
+    runner = _runner({"sacct": (1, "", "sacct: error: disabled"),
+                      "squeue": (1, "", "squeue: error: Unable to contact slurm controller")})
+    real = slurm_state.query
+    monkeypatch.setattr(slurm_state, "query", lambda ids: real(ids, runner=runner))
+    with pytest.raises(ValueError, match="Unable to contact slurm controller.*nothing was submitted"):
+        _jobs_in_flight(plan, plan.todo, "slurm")
+
+
+SINFO = (0, "debug*|2|24105|(null)|infinite\nbig|64|512000|gpu:a100:4|2-00:00:00\n", "")
+
+
+def test_a_request_no_node_can_run_names_every_option_to_change():
+    from fgcore.sweep.sbatch_errors import check_fits, memory_mb
+
+    assert (memory_mb("32G"), memory_mb("500"), memory_mb("1.5T"), memory_mb("lots")) == (32768, 500, 1572864, None)
+    with pytest.raises(ValueError) as error:
+        check_fits(SlurmOptions(), runner=_runner({"sinfo": SINFO}))  # 1 GPU, 8 CPUs, 32G on the default partition
+    message = str(error.value)
+    for expected in ("change --gpus-per-task", "gres: (null)", "change --cpus-per-task: 8 CPUs per task, but the "
+                     "largest node of partition debug has 2", "change --mem: 32G per task", "--mem 24105M"):
+        assert expected in message, message
+    check_fits(SlurmOptions(partition="big"), runner=_runner({"sinfo": SINFO}))  # fits there
+    check_fits(SlurmOptions(), runner=_runner({"sinfo": (1, "", "sinfo: error")}))  # cannot tell: sbatch decides
+
+
+def test_an_sbatch_refusal_is_explained_with_its_words_and_the_option():
+    from fgcore.sweep.sbatch_errors import explain_rejection
+
+    error = ("sbatch: error: invalid partition specified: nosuch\n"
+             "sbatch: error: Batch job submission failed: Invalid partition name specified\n")
+    runner = _runner({"sinfo": SINFO})
+    message = explain_rejection(error, SlurmOptions(partition="nosuch", gpus_per_task=0, cpus_per_task=1, mem="1G"),
+                                runner=runner)
+    assert message.startswith("sbatch refused the job array: invalid partition specified: nosuch; Batch job "
+                              "submission failed: Invalid partition name specified. Nothing was submitted.")
+    assert "change --partition: 'nosuch' is not a partition of this cluster (partitions: big, debug)" in message
+    account = explain_rejection("sbatch: error: Invalid account or account/partition combination specified",
+                                SlurmOptions(gpus_per_task=0, cpus_per_task=1, mem="1G"), runner=runner)
+    assert "change --sbatch account=NAME" in account

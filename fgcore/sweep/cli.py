@@ -72,6 +72,8 @@ def register(subparsers) -> None:
                        help="submitit job folder (default: CACHE/sweeps/<sweep id>/submitit)")
     slurm.add_argument("--max-requeues", type=int, default=None,
                        help="requeues after a time limit or preemption (default 3)")
+    slurm.add_argument("--poll-interval", type=float, default=None, metavar="SECONDS",
+                       help="seconds between two looks at the queue (squeue, sacct) while following (default 10)")
     slurm.add_argument("--no-wait", action="store_true",
                        help="submit and exit; the same command later reports and follows the jobs")
     p.set_defaults(func=_cmd_sweep)
@@ -84,7 +86,7 @@ def _slurm_options(args: argparse.Namespace, plan):
     given = {"partition": args.partition, "gpus_per_task": args.gpus_per_task, "cpus_per_task": args.cpus_per_task,
              "time": args.time, "mem": args.mem, "array_parallelism": args.array_parallelism,
              "sbatch": args.sbatch, "setup": args.setup, "job_dir": args.job_dir,
-             "max_requeues": args.max_requeues}
+             "max_requeues": args.max_requeues, "poll_interval": args.poll_interval}
     return options.updated(given, "command line")
 
 

@@ -41,7 +41,6 @@ def child_environment(gpu: str | None, *, cpu_threads: int | None = None) -> dic
     root = fgcore_import_root()
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
-    env.setdefault("TQDM_MININTERVAL", "30")  # fewer progress-bar refreshes in the log file
     if gpu is None:
         env["CUDA_VISIBLE_DEVICES"] = ""
         env["FGCORE_DEVICE"] = "cpu"

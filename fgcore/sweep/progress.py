@@ -93,9 +93,11 @@ class Reporter:
         else:
             print(text, file=self.out, flush=True)
 
-    def started_run(self, run: PlannedRun, where: str) -> None:
+    def started_run(self, run: PlannedRun, where: str, at: float | None = None) -> None:
+        """at: when it started (epoch seconds, e.g. SLURM's start time), if not now."""
         self.started[run.key] = time.monotonic()
-        self.say(f"{self._number(run)} started   {run.describe()} {where} at {time.strftime('%H:%M:%S')}")
+        when = time.strftime('%H:%M:%S', time.localtime(at)) if at is not None else time.strftime('%H:%M:%S')
+        self.say(f"{self._number(run)} started   {run.describe()} {where} at {when}")
 
     def finished(self, outcome: RunOutcome) -> None:
         run = outcome.run

@@ -10,6 +10,13 @@ it (up to `max_requeues` times) and the trainer resumes from its last checkpoint
 Submitted jobs are recorded in $FGCORE_CACHE/sweeps/jobs/<key>.json, so the same command started
 again (after Ctrl-C, --no-wait or a logout) follows the runs still queued or running instead of
 submitting them twice, and submits only what is neither complete nor in flight.
+
+What is in flight, and when a task has ended, is read from squeue (every cluster) and sacct (where
+accounting answers), never from accounting alone (fgcore.sweep.slurm_state): a task squeue lists is in
+flight; one submitted less than SUBMIT_GRACE_SECONDS ago that neither knows is too; a task that leaves
+the queue without a result has ended (scancel, out of memory, a node failure), with or without sacct
+to say how. An sbatch rejection is a usage error that names the option to change
+(fgcore.sweep.sbatch_errors).
 """
 
 from __future__ import annotations
@@ -25,16 +32,23 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, TextIO
 
+from . import slurm_state
 from .gpus import visible_gpus
 from .local import fgcore_import_root
 from .plan import Plan, PlannedRun
 from .progress import Reporter, RunOutcome, SweepResult
 from .worker import forwarded_environment, run_spec
 
-# Job states in which a job may still produce its run (sacct's names; submitit passes them through).
-ACTIVE_STATES = {"PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "SUSPENDED", "RESIZING",
-                 "REQUEUE_HOLD", "REQUEUE_FED", "SIGNALING", "STAGE_OUT"}
-STARTED_STATES = {"RUNNING", "COMPLETING"}
+STARTED_STATES = slurm_state.STARTED_STATES
+# Right after sbatch, sacct may have no row for the array (5-10 s on a small cluster, longer on a busy
+# one): a recorded job this young counts as in flight unless SLURM says it has ended.
+SUBMIT_GRACE_SECONDS = 60.0
+# A task squeue no longer lists has ended once that was seen on this many polls in a row (a result
+# file written just before may take a moment to show on a network filesystem) ...
+GONE_POLLS = 2
+# ... or, where sacct still calls it active (its records lag the controller), after this long.
+ACCOUNTING_LAG_SECONDS = 120.0
+DEFAULT_POLL_SECONDS = 10.0
 # Filesystems that compute nodes typically share with the login node.
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "lustre", "gpfs", "beegfs", "cifs", "smb3", "smbfs", "ceph", "cephfs",
                        "fuse.sshfs", "glusterfs", "fuse.glusterfs", "wekafs", "panfs", "pvfs2", "orangefs",
@@ -176,6 +190,7 @@ class SlurmOptions:
     setup: tuple[str, ...] = ()
     job_dir: str | None = None
     max_requeues: int = 3
+    poll_interval: float = DEFAULT_POLL_SECONDS  # seconds between two looks at the queue while following
 
     def __post_init__(self) -> None:
         parse_time(self.time)
@@ -185,6 +200,9 @@ class SlurmOptions:
             low = 0 if name in ("gpus_per_task", "max_requeues") else 1
             if not isinstance(value, int) or value < low:
                 raise ValueError(f"slurm option {name}: expected an integer >= {low}, got {value!r}")
+        if not isinstance(self.poll_interval, (int, float)) or not 0 < self.poll_interval <= 3600:
+            raise ValueError(f"slurm option poll_interval: expected seconds between 0 and 3600 (e.g. 10), got "
+                             f"{self.poll_interval!r}")
         if self.mem is not None and not re.fullmatch(r"\d+(\.\d+)?[KMGT]?B?", str(self.mem), re.IGNORECASE):
             raise ValueError(f"slurm option mem: {self.mem!r} is not a SLURM memory size such as 32G or 64000M")
 
@@ -218,33 +236,71 @@ def _registry_file(plan: Plan, key: str) -> Path:
 
 
 def _state(job) -> str:
+    """A local submitit job's state (the slurm path reads squeue and sacct itself: slurm_state)."""
     try:
         return str(job.state).split()[0].upper()
-    except Exception:  # sacct unreachable for a moment: not a reason to stop following the job
+    except Exception:
         return "UNKNOWN"
 
 
-def _jobs_in_flight(plan: Plan, runs: list[PlannedRun], cluster: str) -> dict[str, Any]:
-    """run key -> its recorded SLURM job, for the runs whose job is still queued or running."""
-    if cluster != "slurm":
-        return {}  # a local job cannot outlive the process that started it
+@dataclass
+class _Followed:
+    """A task being followed: its run and job, and what this process has seen of it."""
+
+    run: PlannedRun
+    job: Any
+    submitted: float                 # epoch seconds (the registry's time for a job submitted earlier)
+    started: float | None = None     # when it started, as SLURM (or its log) says; None: not yet seen
+    seen_in_queue: bool = False
+    absent_polls: int = 0
+    absent_since: float | None = None
+
+
+def _recorded_jobs(plan: Plan, runs: list[PlannedRun]) -> dict[str, dict[str, Any]]:
     recorded = {}
     for run in runs:
         try:
             record = json.loads(_registry_file(plan, run.key).read_text())
         except (OSError, ValueError):
             continue
-        if record.get("cluster") == "slurm":
+        if record.get("cluster") == "slurm" and record.get("job_id"):
             recorded[run.key] = record
+    return recorded
+
+
+def _jobs_in_flight(plan: Plan, runs: list[PlannedRun], cluster: str) -> dict[str, _Followed]:
+    """run key -> its recorded SLURM task, for the runs whose task may still produce them.
+
+    In flight: squeue lists the task (queued, running, requeued), or sacct calls it active, or it was
+    submitted less than SUBMIT_GRACE_SECONDS ago and neither squeue nor sacct knows that it ended.
+    Works without accounting. When squeue does not answer, nothing can be decided: ValueError (and
+    nothing is submitted, so nothing is submitted twice).
+    """
+    if cluster != "slurm":
+        return {}  # a local job cannot outlive the process that started it
+    recorded = _recorded_jobs(plan, runs)
     if not recorded:
         return {}
+    snapshot = slurm_state.query(r["job_id"] for r in recorded.values())
+    if snapshot.squeue_error is not None:
+        raise ValueError(f"cannot tell which runs of this sweep are still queued or running ({snapshot.squeue_error}); "
+                         f"nothing was submitted, so no run is submitted twice. Start the same command again "
+                         f"when squeue answers")
     import submitit
 
-    jobs = {key: submitit.SlurmJob(folder=r["folder"], job_id=r["job_id"]) for key, r in recorded.items()}
-    submitit.SlurmJob.watcher.update()  # one sacct call for all of them
-    states = {key: str(submitit.SlurmJob.watcher.get_state(job.job_id, mode="cache")).split()[0].upper()
-              for key, job in jobs.items()}
-    return {key: job for key, job in jobs.items() if states[key] in ACTIVE_STATES}
+    now = time.time()
+    by_key = {run.key: run for run in runs}
+    in_flight = {}
+    for key, record in recorded.items():
+        task = snapshot.get(record["job_id"])
+        submitted = float(record.get("submitted") or 0.0)
+        # A sweep that saw the task end wrote so ("ended"): then no grace, whatever its age.
+        young = now - submitted < SUBMIT_GRACE_SECONDS and task.state is None and not record.get("ended")
+        if task.active or young:
+            job = submitit.SlurmJob(folder=record["folder"], job_id=record["job_id"])
+            in_flight[key] = _Followed(by_key[key], job, submitted, started=task.start if task.started else None,
+                                       seen_in_queue=task.source == "squeue")
+    return in_flight
 
 
 def _executor(plan: Plan, options: SlurmOptions, cluster: str, folder: Path):
@@ -267,10 +323,31 @@ def _executor(plan: Plan, options: SlurmOptions, cluster: str, folder: Path):
     return executor
 
 
+def _submit(executor, task: "TrainTask", runs: list[PlannedRun], plan: Plan, env: dict[str, str],
+            threads: int | None, options: SlurmOptions, cluster: str) -> list[Any]:
+    """One sbatch call for all runs (a job array); sbatch's refusal becomes a usage error (ValueError)."""
+    from submitit.core.utils import FailedJobError
+
+    jobs = []
+    try:
+        with executor.batch():
+            for run in runs:
+                jobs.append(executor.submit(task, run.spec.to_dict(), str(plan.cache), run.key, env, threads))
+    except FailedJobError as exc:
+        if cluster != "slurm":
+            raise
+        from .sbatch_errors import explain_rejection
+
+        raise ValueError(explain_rejection(str(exc), options)) from None
+    return jobs
+
+
 def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: str = "slurm", wait: bool = True,
                  out: TextIO | None = None, bar: bool | None = None, poll: float | None = None) -> SweepResult:
     """Submit plan.todo as a job array (cluster "slurm") or as local submitit jobs ("local"), then follow
-    them until they end (wait=False: submit and return). Never raises for a failed run."""
+    them until they end (wait=False: submit and return). Never raises for a failed run; raises
+    ValueError for what the user must change (folders, an sbatch rejection, a cluster that does not
+    answer). poll: seconds between two looks at the queue (default options.poll_interval; 0.5 locally)."""
     if cluster not in ("slurm", "local"):
         raise ValueError(f"cluster must be 'slurm' or 'local', got {cluster!r}")
     options = options or SlurmOptions()
@@ -292,101 +369,171 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
     plan.sweep_dir.mkdir(parents=True, exist_ok=True)
     plan.write()
 
-    in_flight = _jobs_in_flight(plan, plan.todo, cluster)
-    following: dict[str, tuple[PlannedRun, Any, float]] = {
-        run.key: (run, in_flight[run.key], time.monotonic()) for run in plan.todo if run.key in in_flight}
-    to_submit = [run for run in plan.todo if run.key not in in_flight]
+    following = _jobs_in_flight(plan, plan.todo, cluster)
+    to_submit = [run for run in plan.todo if run.key not in following]
     if following:
         print(f"following {len(following)} run(s) already queued or running: jobs "
-              f"{', '.join(sorted(j.job_id for _, j, _ in following.values()))}", file=out, flush=True)
+              f"{', '.join(sorted(f.job.job_id for f in following.values()))}", file=out, flush=True)
     if to_submit:
+        if cluster == "slurm":
+            from .sbatch_errors import check_fits
+
+            check_fits(options)  # what sbatch would accept but no node could ever run
         executor = _executor(plan, options, cluster, folder)
-        env = {**forwarded_environment(), "TQDM_MININTERVAL": os.environ.get("TQDM_MININTERVAL", "30")}
+        env = forwarded_environment()
         # Local CPU jobs all start at once: share the cores instead of oversubscribing them. On a
         # cluster the allocation (cpus_per_task) bounds torch already.
         threads = None
         if cluster == "local" and not visible_gpus():
             threads = max(1, (os.cpu_count() or 1) // len(to_submit))
-        task = TrainTask()
-        jobs = []
-        with executor.batch():
-            for run in to_submit:
-                jobs.append(executor.submit(task, run.spec.to_dict(), str(plan.cache), run.key, env, threads))
-        now = time.monotonic()
+        jobs = _submit(executor, TrainTask(), to_submit, plan, env, threads, options, cluster)
+        now = time.time()
         registry = plan.cache / "sweeps" / "jobs"
         registry.mkdir(parents=True, exist_ok=True)
         from ..train.cache import atomic_write_json
 
         for run, job in zip(to_submit, jobs):
-            following[run.key] = (run, job, now)
+            following[run.key] = _Followed(run, job, now)
             atomic_write_json(_registry_file(plan, run.key), {
                 "cluster": cluster, "job_id": job.job_id, "folder": str(folder), "sweep": plan.sweep_id,
-                "submitted": time.time(), "short": run.spec.short})
+                "submitted": now, "short": run.spec.short})
         ids = [job.job_id for job in jobs]
         arrays = sorted({i.split("_")[0] for i in ids if "_" in i})
         what = f"job array {', '.join(arrays)} ({len(ids)} tasks)" if arrays else f"job(s) {', '.join(ids)}"
         print(f"{name}: submitted {what}; submitit logs in {folder}", file=out, flush=True)
-    result.job_ids = sorted(j.job_id for _, j, _ in following.values())
+    result.job_ids = sorted(f.job.job_id for f in following.values())
     if not wait:
         result.waited = False
         return result
     _follow(plan, following, result, cluster, out=out, bar=bar,
-            poll=poll if poll is not None else (30.0 if cluster == "slurm" else 0.5))
+            poll=poll if poll is not None else (options.poll_interval if cluster == "slurm" else 0.5))
     return result
 
 
-def _outcome(plan: Plan, run: PlannedRun, job, started: float) -> RunOutcome:
+def _log_start(log: Path) -> float | None:
+    """When the task's first attempt began, from the worker's first line (fgcore.sweep.worker)."""
+    try:
+        with open(log, errors="replace") as handle:
+            for line in handle:
+                match = re.search(r"fgcore sweep worker: .* started (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", line)
+                if match:
+                    return time.mktime(time.strptime(match.group(1), "%Y-%m-%d %H:%M:%S"))
+    except OSError:
+        pass
+    return None
+
+
+def _outcome(plan: Plan, followed: _Followed, reason: str | None, ended: float) -> RunOutcome:
     from ..train.cache import RunStore
 
+    job = followed.job
     log = Path(job.paths.stdout)
-    seconds = time.monotonic() - started
+    started = followed.started or _log_start(log)
+    seconds = ended - started if started else 0.0
+    if not job.paths.result_pickle.exists():  # killed, cancelled, out of memory, node failure
+        return RunOutcome(followed.run, ok=False, seconds=seconds, log=log, job_id=job.job_id,
+                          error=f"job {job.job_id} ended without a result ({reason or 'no result file'})")
     try:
-        summary = job.result()
-    except Exception as exc:  # FailedJobError (the task raised) or UncompletedJobError (killed, cancelled)
+        job.result()  # the result file exists: no waiting
+    except Exception as exc:
         from submitit.core.utils import FailedJobError
 
-        if isinstance(exc, FailedJobError):
-            error = f"job {job.job_id} raised an exception"  # the reporter prints its last line from the log
-        else:
-            error = f"job {job.job_id} ended without a result (state {_state(job)})"
-        return RunOutcome(run, ok=False, seconds=seconds, log=log, job_id=job.job_id, error=error)
-    if isinstance(summary, dict) and "seconds" in summary:
-        seconds = float(summary["seconds"])
-    if not RunStore(plan.cache).entry(run.key).is_complete():
-        return RunOutcome(run, ok=False, seconds=seconds, log=log, job_id=job.job_id,
+        error = (f"job {job.job_id} raised an exception" if isinstance(exc, FailedJobError)  # its log says which
+                 else f"job {job.job_id} ended without a result ({exc})")
+        return RunOutcome(followed.run, ok=False, seconds=seconds, log=log, job_id=job.job_id, error=error)
+    if not RunStore(plan.cache).entry(followed.run.key).is_complete():
+        return RunOutcome(followed.run, ok=False, seconds=seconds, log=log, job_id=job.job_id,
                           error=f"job {job.job_id} ended but the cache entry is not complete")
-    return RunOutcome(run, ok=True, seconds=seconds, log=log, job_id=job.job_id)
+    return RunOutcome(followed.run, ok=True, seconds=seconds, log=log, job_id=job.job_id)
 
 
-def _follow(plan: Plan, following: dict, result: SweepResult, cluster: str, *, out: TextIO,
+def _look_slurm(followed: _Followed, task: slurm_state.TaskState, squeue_answered: bool,
+                now: float) -> tuple[bool, str | None]:
+    """(ended, why) for a SLURM task from one look at the queue; updates what `followed` has seen."""
+    if task.started and followed.started is None:
+        followed.started = task.start or now
+    if task.source == "squeue":
+        followed.seen_in_queue, followed.absent_polls, followed.absent_since = True, 0, None
+        return False, None
+    if not squeue_answered:
+        return False, None  # cannot tell this time
+    followed.absent_polls += 1
+    followed.absent_since = followed.absent_since or now
+    if followed.job.paths.result_pickle.exists():
+        return True, None
+    if task.active:  # sacct still calls it active after squeue let it go: its records lag
+        if now - followed.absent_since < ACCOUNTING_LAG_SECONDS:
+            return False, None
+        return True, f"no longer in the queue; accounting still says {task.state}"
+    if followed.absent_polls < GONE_POLLS:
+        return False, None
+    if task.state is None and not followed.seen_in_queue and now - followed.submitted < SUBMIT_GRACE_SECONDS:
+        return False, None  # submitted a moment ago and not listed yet
+    if task.state is not None:
+        return True, f"state {task.state}"
+    return True, ("no longer in the queue: cancelled, killed or its node failed; this cluster keeps no "
+                  "accounting (sacct) to say which")
+
+
+def _record_end(plan: Plan, followed: _Followed, outcome: RunOutcome, now: float) -> None:
+    """Note in the registry that this task ended, so a later sweep never waits for it again."""
+    path = _registry_file(plan, followed.run.key)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if record.get("job_id") != followed.job.job_id:
+        return  # the run was submitted again meanwhile (another sweep): its record is not ours to touch
+    from ..train.cache import atomic_write_json
+
+    atomic_write_json(path, {**record, "ended": now, "ok": outcome.ok, "error": outcome.error})
+
+
+def _look_local(followed: _Followed, now: float) -> tuple[bool, str | None]:
+    job = followed.job
+    done = job.done()
+    if followed.started is None and (done or _state(job) in STARTED_STATES):
+        followed.started = now
+    return done, None if not done else f"state {_state(job)}"
+
+
+def _follow(plan: Plan, following: dict[str, _Followed], result: SweepResult, cluster: str, *, out: TextIO,
             bar: bool | None, poll: float) -> None:
     reporter = Reporter(plan, len(following), out=out, bar=bar)
-    seen_running: set[str] = set()
+    announced: set[str] = set()
     pending = dict(following)
     try:
         while pending:
-            for key, (run, job, submitted) in list(pending.items()):
-                done = job.done()
-                if key not in seen_running and (done or _state(job) in STARTED_STATES):
-                    seen_running.add(key)
-                    reporter.started_run(run, f"as job {job.job_id}")
-                    pending[key] = (run, job, time.monotonic())
-                if done:
-                    outcome = _outcome(plan, run, job, pending[key][2])
+            snapshot = slurm_state.query(f.job.job_id for f in pending.values()) if cluster == "slurm" else None
+            now = time.time()
+            for key, followed in list(pending.items()):
+                if snapshot is not None:
+                    ended, why = _look_slurm(followed, snapshot.get(followed.job.job_id),
+                                             snapshot.squeue_error is None, now)
+                else:
+                    ended, why = _look_local(followed, now)
+                if ended and followed.started is None:
+                    followed.started = _log_start(Path(followed.job.paths.stdout))
+                if key not in announced and followed.started is not None:
+                    announced.add(key)
+                    reporter.started_run(followed.run, f"as job {followed.job.job_id}", at=followed.started)
+                if ended:
+                    outcome = _outcome(plan, followed, why, now)
                     result.outcomes.append(outcome)
                     reporter.finished(outcome)
+                    _record_end(plan, followed, outcome, now)
                     del pending[key]
             if pending:
                 time.sleep(poll)
     except KeyboardInterrupt:
         result.interrupted = True
-        ids = sorted(job.job_id for _, job, _ in pending.values())
+        ids = sorted(f.job.job_id for f in pending.values())
         if cluster == "slurm":
             reporter.say(f"stopped following; the {len(ids)} unfinished job(s) keep running on the cluster "
                          f"({', '.join(ids)}). Start the same command again to follow them, or cancel them "
                          f"with: scancel {' '.join(sorted({i.split('_')[0] for i in ids}))}")
         else:
-            for _, job, _ in pending.values():
-                job.cancel(check=False)
+            for followed in pending.values():
+                followed.job.cancel(check=False)
     finally:
         reporter.close()

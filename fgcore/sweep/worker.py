@@ -14,9 +14,10 @@ import sys
 import time
 from typing import Any, Mapping
 
-# Environment variables that change which run a spec means (FGCORE_CIFAR10 is part of the cache key)
-# or where its data lives; the controller passes its values so a job on another node agrees with it.
-FORWARDED_ENV = ("FGCORE_CIFAR10", "FGCORE_DATA")
+# Environment variables that change which run a spec means (FGCORE_CIFAR10 is part of the cache key),
+# where its data lives, how often it checkpoints and how often it logs its progress; the controller
+# passes its values so a job on another node agrees with it.
+FORWARDED_ENV = ("FGCORE_CIFAR10", "FGCORE_DATA", "FGCORE_CHECKPOINT_SECONDS", "FGCORE_LOG_PROGRESS_SECONDS")
 
 
 def forwarded_environment() -> dict[str, str]:
