@@ -391,11 +391,9 @@ class _Trainer:
             self._evaluate(0, record)
             self.history.append(record)
             done = 0
-        bar = None
-        if self.progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=spec.epochs, initial=done, desc=f"train {spec.short}", unit="ep",
-                       file=sys.stderr, dynamic_ncols=True)
+        # A bar in a terminal, a line every 30 s in a log (a batch job), a file for a claims session.
+        from ..training_progress import epoch_bar
+        bar = epoch_bar(spec, key=self.entry.key, initial=done, show=self.progress)
         for epoch in range(done + 1, spec.epochs + 1):
             epoch_start = time.perf_counter()
             record = {"epoch": epoch, **self._train_epoch(epoch)}
@@ -458,4 +456,3 @@ def _small_json(value: Any, limit: int = 256) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return None
-
