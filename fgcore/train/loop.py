@@ -456,3 +456,4 @@ def _small_json(value: Any, limit: int = 256) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return None
+
