@@ -35,6 +35,8 @@ from .claim_record import ClaimRecord, PreconditionFailed, SuiteError
 
 TIER_MARKERS = ("fast", "slow", "gpu")
 _RECORD_KEY = "fg_claim"
+# The progress of claims sessions that train (runs, epochs, time left; also under xdist): its own plugin.
+pytest_plugins = ["fgcore.claims_progress"]
 
 
 # -- options and configuration -----------------------------------------------------------------
