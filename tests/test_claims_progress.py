@@ -8,7 +8,6 @@ import json
 import os
 import re
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -156,24 +155,16 @@ epochs = 120
 seed = {seed}
 stats_every = 0
 """
-CLAIM = """
-import pytest
-
-@pytest.mark.claim("nc1-collapse", applies_to="progtest")
-def test_claim(claim, experiment):
-    run = claim.runs()[0][1]
-    claim.check("final train accuracy", run.record("last")["train_acc"], ">=", 0.0, why="any finished run")
-    claim.control("final train accuracy", -1.0, ">=", 0.0, description="a value that cannot pass")
-"""
 
 
 @pytest.mark.parametrize("workers", [0, 2], ids=["one process", "xdist -n 2"])
-def test_a_session_that_trains_says_what_it_trains_and_then_that_the_cache_has_it(pytester, monkeypatch, workers):
+def test_a_session_that_trains_says_what_it_trains_and_then_that_the_cache_has_it(pytester, monkeypatch, claim_probe,
+                                                                                   workers):
     (pytester.path / "fixtures").mkdir()
     for seed in (1, 2):
         (pytester.path / "fixtures" / f"prog-{seed}.toml").write_text(EXPERIMENT.format(seed=seed))
     (pytester.path / "sleepy_net.py").write_text(textwrap.dedent(SLEEPY_NET))
-    pytester.makepyfile(test_claims=CLAIM)
+    pytester.makepyfile(test_claims=claim_probe("progtest"))
     monkeypatch.setenv("FGCORE_FIXTURES", str(pytester.path / "fixtures"))
     monkeypatch.setenv("PYTHONPATH", f"{pytester.path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
     args = ["-p", "no:cacheprovider", "--fg-cache", str(pytester.path / "cache"), "--fg-progress", "1",

@@ -21,7 +21,6 @@ from fgcore.sweep import pin_xdist_worker_to_gpu, sweep_command, visible_gpus
 from fgcore.sweep.plan import load_sweep_file, plan_sweep
 from fgcore.sweep.progress import MAX_EXIT_CODE, SweepResult
 from fgcore.sweep.slurm import SlurmOptions, check_shared_dirs, parse_sbatch, parse_time
-from fgcore.train import RunStore
 
 pytest_plugins = ("pytester",)
 
@@ -334,21 +333,10 @@ def _plugin_args() -> list[str]:
     return [] if installed else ["-p", "fgcore.pytest_plugin"]
 
 
-CLAIM_TEST = """
-import pytest
-
-@pytest.mark.claim("nc1-collapse", applies_to="sweeptest")
-def test_claim(claim, experiment):
-    run = claim.runs()[0][1]
-    claim.check("final train accuracy", run.record("last")["train_acc"], ">=", 0.0, why="any finished run")
-    claim.control("final train accuracy", -1.0, ">=", 0.0, description="a value that cannot pass")
-"""
-
-
-def test_claims_read_the_cache_a_sweep_filled_and_name_the_sweep_for_a_missing_run(local_sweep, pytester,
+def test_claims_read_the_cache_a_sweep_filled_and_name_the_sweep_for_a_missing_run(local_sweep, pytester, claim_probe,
                                                                                    monkeypatch):
     monkeypatch.setenv("FGCORE_FIXTURES", str(local_sweep["fixtures"]))
-    pytester.makepyfile(test_claims=CLAIM_TEST)
+    pytester.makepyfile(test_claims=claim_probe("sweeptest"))
     result = pytester.runpytest_inprocess(*_plugin_args(), "-p", "no:cacheprovider",
                                           "--fg-train", "never", "--fg-cache", str(local_sweep["cache"]))
     result.assert_outcomes(passed=2, failed=1)  # tiny-a, tiny-b from the cache; broken is missing

@@ -97,9 +97,9 @@ def check_shared_dirs(dirs: Mapping[str, Path], *, create: tuple[str, ...] = (),
     warned_mounts: set[str] = set()
     for label, path in dirs.items():
         resolved = Path(path).expanduser().resolve()
-        hint = (f"put it on a filesystem every node mounts (your home or project/scratch space), e.g. "
-                f"`mkdir -p /shared/$USER/fgcore-cache` and pass --cache /shared/$USER/fgcore-cache "
-                f"(or export FGCORE_CACHE=...)")
+        hint = ("put it on a filesystem every node mounts (your home or project/scratch space), e.g. "
+                "`mkdir -p /shared/$USER/fgcore-cache` and pass --cache /shared/$USER/fgcore-cache "
+                "(or export FGCORE_CACHE=...)")
         under = next((t for t in temp if resolved == t.resolve() or t.resolve() in resolved.parents), None)
         if under is not None:
             problems.append(f"{label} {resolved} is under {under}, which is local to each node (and cleaned "
