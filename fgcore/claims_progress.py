@@ -279,20 +279,24 @@ class SessionProgress:
         trained = sum(1 for k, s in states.items() if s.get("done"))
         line = f"fgcore {clock(time.monotonic() - self.started)} | training " + ", ".join(parts)
         line += f" | {trained} of {max(len(to_train), trained)} trained"
-        left = self.time_left(states, to_train)
+        left, untimed = self.time_left(states, to_train)
         if left is not None:
-            line += f", ~{clock(left)} left"
+            line += f", ~{clock(left)} left" + (f" + {untimed} run(s) not timed yet" if untimed else "")
         return line
 
-    def time_left(self, states: Mapping[str, Mapping[str, Any]], to_train: list[str]) -> float | None:
-        """Seconds until the planned runs are trained: the runs in training at their own pace, those not
-        started at the pace seen for their family (data set and model), spread over the workers."""
+    def time_left(self, states: Mapping[str, Mapping[str, Any]], to_train: list[str]) -> tuple[float | None, int]:
+        """(seconds until the planned runs are trained, runs left out of that estimate).
+
+        The runs in training count at their own pace, those not started at the pace seen for their
+        family (data set and model), spread over the workers; a run of a family not timed yet is
+        left out and counted.
+        """
         paces: dict[str, list[float]] = {}
         for key, state in states.items():
             family = self.plan["runs"].get(key, {}).get("family")
             if state.get("seconds_per_epoch") and family:
                 paces.setdefault(family, []).append(state["seconds_per_epoch"])
-        running, waiting = [], 0.0
+        running, waiting, untimed = [], 0.0, 0
         for key in to_train:
             state = states.get(key)
             run = self.plan["runs"][key]
@@ -303,12 +307,12 @@ class SessionProgress:
                 continue
             family = paces.get(run["family"])
             if not family:
-                return None  # nothing to go by yet
-            epochs_left = run["epochs"] - (state or {}).get("epoch", 0)
-            waiting += sum(family) / len(family) * epochs_left
+                untimed += 1
+                continue
+            waiting += sum(family) / len(family) * (run["epochs"] - (state or {}).get("epoch", 0))
         if not running and not waiting:
-            return None
-        return max(max(running, default=0.0), (sum(running) + waiting) / self.parallel)
+            return None, untimed
+        return max(max(running, default=0.0), (sum(running) + waiting) / self.parallel), untimed
 
     def _write(self, text: str) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")

@@ -100,10 +100,17 @@ def test_the_status_line_names_the_runs_their_epoch_and_the_time_left():
     assert _session(PLAN, parallel=2).status(states).endswith("~2:40 left")  # two workers share the work
 
 
-def test_no_overall_estimate_before_a_pace_is_known():
+def test_no_overall_estimate_before_a_pace_is_known_and_untimed_families_are_counted():
     states = {"a" * 64: {"label": "A", "epoch": 0, "total": 100, "initial": 0, "seconds_per_epoch": None,
                          "started": 0, "updated": 0, "done": False}}
-    assert _session(PLAN).time_left(states, ["a" * 64, "b" * 64]) is None
+    assert _session(PLAN).time_left(states, ["a" * 64, "b" * 64]) == (None, 2)
+    plan = {**PLAN, "runs": {**PLAN["runs"], "d" * 64: {"label": "D", "experiments": ["exp-d"], "epochs": 10,
+                                                        "family": "gmm/mlp", "cached": False}}}
+    states["a" * 64] = {**states["a" * 64], "epoch": 50, "seconds_per_epoch": 1.0}
+    # A: 50 s left; B: 100 epochs at A's pace; D: a family nobody has timed yet
+    assert _session(plan).time_left(states, ["a" * 64, "b" * 64, "d" * 64]) == (150.0, 1)
+    line = _session(plan).status(states)
+    assert line.endswith("~2:30 left + 1 run(s) not timed yet"), line
 
 
 def test_referenced_experiments_are_the_names_in_a_fixtures_tables():
