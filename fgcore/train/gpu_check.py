@@ -1,7 +1,7 @@
 """`make gpu-check`: is the GPU path right, and how fast is it? One command, one table.
 
-    python -m fgcore.train.gpu_check              # on a GPU: about a minute (CIFAR-10 or synthetic)
-    python -m fgcore.train.gpu_check --dry-run    # anywhere: the same code on a tiny subset, seconds
+    python -m fgcore.train.gpu_check              # on a GPU: 1-2 minutes, estimated (CIFAR-10 or synthetic)
+    python -m fgcore.train.gpu_check --dry-run    # anywhere: the same code on a tiny subset (~30 CPU-s)
 
 On a GPU it trains ResNet-18 on coarse CIFAR-10 for a few epochs through the real trainer (the same
 RunSpec fields as the gpu fixtures, bf16, a throw-away cache), then checks the result:
