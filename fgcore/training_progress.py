@@ -18,6 +18,7 @@ import os
 import platform
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any, Mapping, TextIO
 
@@ -25,6 +26,7 @@ PROGRESS_DIR_ENV = "FGCORE_PROGRESS_DIR"
 LOG_SECONDS_ENV = "FGCORE_LOG_PROGRESS_SECONDS"
 DEFAULT_LOG_SECONDS = 30.0
 FILE_SECONDS = 1.0  # a watcher polls every few seconds; more frequent writes would only cost
+PACE_EPOCHS = 20  # the pace is measured over the last this many epochs (a machine's load changes)
 # Called (no arguments) in the training process each time a watcher file was written: a pytest
 # session that trains in its own process reports from its main thread (fgcore.claims_progress).
 LISTENERS: list = []
@@ -63,6 +65,7 @@ class EpochProgress:
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.started_wall = time.time()
+        self.recent: deque[tuple[float, int]] = deque([(self.started, self.initial)], maxlen=PACE_EPOCHS + 1)
         self.postfix: dict[str, Any] = {}
         self.interval = log_interval() if interval is None else interval
         self.bar = None
@@ -85,8 +88,9 @@ class EpochProgress:
 
     # -- the pace ------------------------------------------------------------------------------------
     def seconds_per_epoch(self) -> float | None:
-        done = self.epoch - self.initial
-        return (time.monotonic() - self.started) / done if done > 0 else None
+        """Seconds per epoch over the last PACE_EPOCHS epochs (None before the first one ended)."""
+        (then, first), (now, last) = self.recent[0], self.recent[-1]
+        return (now - then) / (last - first) if last > first else None
 
     def seconds_left(self) -> float | None:
         pace = self.seconds_per_epoch()
@@ -106,6 +110,7 @@ class EpochProgress:
     # -- tqdm's interface ----------------------------------------------------------------------------
     def update(self, n: int = 1) -> None:
         self.epoch += n
+        self.recent.append((time.monotonic(), self.epoch))
         if self.bar is not None:
             self.bar.update(n)
         self._tick()

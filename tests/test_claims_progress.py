@@ -44,6 +44,16 @@ def test_a_short_interval_gives_a_line_with_the_time_left():
     assert re.fullmatch(r"train run-x: epoch 11/50, [\d.]+ s/epoch, ~\d+:\d\d left", lines[1]), lines
 
 
+def test_the_pace_follows_the_last_epochs(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr("fgcore.training_progress.time.monotonic", lambda: now[0])
+    bar = EpochProgress("run-x", "k", 100, show=False)
+    for epoch in range(40):  # 10 s per epoch at first, then 1 s (a neighbour's job ended)
+        now[0] += 10.0 if epoch < 20 else 1.0
+        bar.update(1)
+    assert bar.seconds_per_epoch() == pytest.approx(1.0) and bar.seconds_left() == pytest.approx(60.0)
+
+
 def test_a_watcher_file_is_written_only_where_a_folder_is_named(tmp_path, monkeypatch):
     monkeypatch.delenv(PROGRESS_DIR_ENV, raising=False)
     assert epoch_bar(FakeSpec(), key="a" * 64, show=False) is None  # nothing would show it
