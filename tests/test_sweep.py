@@ -430,3 +430,12 @@ def test_an_sbatch_refusal_is_explained_with_its_words_and_the_option():
     account = explain_rejection("sbatch: error: Invalid account or account/partition combination specified",
                                 SlurmOptions(gpus_per_task=0, cpus_per_task=1, mem="1G"), runner=runner)
     assert "change --sbatch account=NAME" in account
+
+
+def test_slurm_tasks_given_gpus_train_on_them():
+    """float32 runs default to the CPU; a SLURM task that was given GPUs gets FGCORE_DEVICE=cuda."""
+    from fgcore.sweep.slurm import SlurmOptions
+
+    assert SlurmOptions().requests_gpus
+    assert SlurmOptions(gpus_per_task=0, sbatch=("gres=gpu:a100:1",)).requests_gpus
+    assert not SlurmOptions(gpus_per_task=0, sbatch=("account=myproj",)).requests_gpus

@@ -192,6 +192,12 @@ class SlurmOptions:
     max_requeues: int = 3
     poll_interval: float = DEFAULT_POLL_SECONDS  # seconds between two looks at the queue while following
 
+    @property
+    def requests_gpus(self) -> bool:
+        """Whether each task is given GPUs: --gpus-per-task, or a gres / gpus option through --sbatch."""
+        return self.gpus_per_task > 0 or any(
+            re.search(r"(^|-)(gres=\S*gpu|gpus(-per-[a-z]+)?=)", option) for option in self.sbatch)
+
     def __post_init__(self) -> None:
         parse_time(self.time)
         parse_sbatch(self.sbatch)
@@ -381,6 +387,9 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
             check_fits(options)  # what sbatch would accept but no node could ever run
         executor = _executor(plan, options, cluster, folder)
         env = forwarded_environment()
+        if options.requests_gpus and "FGCORE_DEVICE" not in env:
+            # Tasks that were given GPUs train on them, float32 runs included (whose default is the CPU).
+            env["FGCORE_DEVICE"] = "cuda"
         # Local CPU jobs all start at once: share the cores instead of oversubscribing them. On a
         # cluster the allocation (cpus_per_task) bounds torch already.
         threads = None
