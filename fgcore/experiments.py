@@ -166,6 +166,10 @@ def _fixture_path(name: str) -> Path:
     return found[0]
 
 
+# What a [profiles.<name>] table may hold: overrides of [spec] and [grid], and a note for the claim records
+# (e.g. that a quick run is shorter than the paper's).
+PROFILE_KEYS = ("spec", "grid", "note")
+
 # What `extends` inherits: the run definition. The tags, controls, comparisons and description are the
 # experiment's own (a control that extends an experiment must not become an experiment of its claims).
 INHERITED = ("tier", "spec", "grid", "profiles")
@@ -218,6 +222,11 @@ def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, wh
     unknown = sorted(set(profiles) - set(PROFILES))
     if unknown:
         raise ValueError(f"{where}: unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
+    for profile, table in profiles.items():
+        extra_keys = sorted(set(table) - set(PROFILE_KEYS))
+        if extra_keys:
+            raise ValueError(f"{where}: [profiles.{profile}] has unknown key(s) {extra_keys}; valid: "
+                             f"{', '.join(PROFILE_KEYS)}")
     controls = _experiment_table(raw.pop("controls", {}), "controls", where, valid_keys=CONTROL_ROLES)
     compare = _experiment_table(raw.pop("compare", {}), "compare", where)
     experiment = Experiment(

@@ -76,6 +76,8 @@ def test_unknown_experiment_lists_the_known_ones(fixtures: Path):
     (('tier = "fast"', 'tier = "medium"'), "`tier` must be one of"),
     (('epochs = 10', 'epochs = -1'), "`epochs`"),
     (('[profiles.quick]', '[profiles.fast]'), "unknown profile"),
+    (("spec = { epochs = 2 }", "spec = { epochs = 2 }\nepochs = 3"), r"\[profiles.quick\] has unknown key"),
+    (("spec = { epochs = 2 }", "spec = { epochs = 2 }\nepochs = 3"), r"\[profiles.quick\] has unknown key"),
     (('weight_decay = [5e-3, 5e-4]', 'weight_decay = []'), "non-empty list"),
     (('model = "mlp"', 'model = "mlp"\nlearning_rate = 3'), "unknown field"),
 ])
