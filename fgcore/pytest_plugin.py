@@ -72,19 +72,10 @@ def _share_the_machine(config: pytest.Config) -> None:
     """Sessions that run claims (only those: the plugin is installed for every pytest of the
     environment) share the machine between xdist workers: one GPU and a share of the cores each.
     Called before anything asks torch about CUDA, so the GPU pinning still takes effect."""
-    from .sweep import pin_xdist_worker_to_gpu
+    from . import machine
 
-    pin_xdist_worker_to_gpu()  # xdist worker gwN sees one GPU (the N-th visible one, round-robin)
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:  # split the cores between xdist workers instead of oversubscribing them
-        import torch
-        from threadpoolctl import threadpool_limits
-
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        torch.set_num_threads(threads)
-        # BLAS too (scikit-learn's probes): two spinning BLAS threads per worker on 2 cores made one
-        # logistic-regression probe take 74-99 s instead of 1.4 s.
-        config._fg_blas_limit = threadpool_limits(limits=threads)
+    machine.pin_xdist_worker_to_gpu()  # xdist worker gwN sees one GPU (the N-th visible one, round-robin)
+    config._fg_thread_limit = machine.share_cores(machine.xdist_workers())
 
 
 def _options(config: pytest.Config) -> dict[str, Any]:

@@ -17,7 +17,8 @@ import filelock
 import pytest
 
 from fgcore.cli import build_parser, main
-from fgcore.sweep import pin_xdist_worker_to_gpu, sweep_command, visible_gpus
+from fgcore.machine import pin_xdist_worker_to_gpu, visible_gpus
+from fgcore.sweep import sweep_command
 from fgcore.sweep.plan import load_sweep_file, plan_sweep
 from fgcore.sweep.progress import MAX_EXIT_CODE, SweepResult
 from fgcore.sweep.slurm import SlurmOptions, check_shared_dirs, parse_sbatch, parse_time

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from fgcore.machine import limited_threads
 from fgcore.metrics.validation import as_numpy, check_labels, superclass_of_subclass
 
 from .defaults import DEFAULTS, CLPDefaults
@@ -317,12 +318,10 @@ def _kmeans(points: np.ndarray, k: int, n_init: int, seed: int) -> np.ndarray:
         return np.zeros(points.shape[0], dtype=np.int64)
     from sklearn.cluster import KMeans
 
-    from threadpoolctl import threadpool_limits
-
     km = KMeans(n_clusters=k, n_init=n_init, random_state=seed)
     # One thread: k-means on 2-D points is tiny, and idle OpenMP threads spinning on a busy
     # machine made it ~20x slower.
-    with threadpool_limits(limits=1):
+    with limited_threads(1):
         return km.fit_predict(points).astype(np.int64)
 
 

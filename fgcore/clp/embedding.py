@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+
 import numpy as np
 
+from ..machine import limited_threads, single_threaded_blas
 from .defaults import DEFAULTS, CLPDefaults
 
 METHODS = ("tsne", "pca", "none")
@@ -150,16 +152,10 @@ def embed(X: np.ndarray, method: str = "tsne", *, random_state: int = 0,
     raise ValueError(f"backend must be 'openTSNE' or 'sklearn'; got {backend!r}.")
 
 
-def _single_threaded_blas():
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _pca2(X: np.ndarray) -> np.ndarray:
     """First two principal components (sign fixed so the largest loading is positive)."""
     Xc = X.astype(np.float64) - X.mean(axis=0, dtype=np.float64)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         _, s, Vt = np.linalg.svd(Xc, full_matrices=False)
     Vt = Vt[:2]
     sign = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
@@ -188,7 +184,7 @@ def _open_tsne(X: np.ndarray, perplexity: float, random_state: int, n_jobs: int,
         n_iter=defaults.tsne_n_iter, n_jobs=n_jobs, random_state=random_state,
         neighbors="exact" if X.shape[0] < 20_000 else "auto", verbose=False,
     )
-    with _single_threaded_blas():  # keeps openTSNE's own threads off an oversubscribed BLAS
+    with single_threaded_blas():  # keeps openTSNE's own threads off an oversubscribed BLAS
         return np.asarray(tsne.fit(X), dtype=np.float64)
 
 
@@ -201,8 +197,6 @@ def _sklearn_tsne(X: np.ndarray, perplexity: float, random_state: int, n_jobs: i
         max_iter=defaults.tsne_early_exaggeration_iter + defaults.tsne_n_iter,
         random_state=random_state, n_jobs=n_jobs, method="barnes_hut",
     )
-    from threadpoolctl import threadpool_limits
-
     # scikit-learn's Barnes-Hut gradient runs on all OpenMP threads whatever n_jobs says.
-    with threadpool_limits(limits=n_jobs):
+    with limited_threads(n_jobs):
         return np.asarray(tsne.fit_transform(X), dtype=np.float64)

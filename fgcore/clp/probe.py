@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fgcore.machine import single_threaded_blas
 from fgcore.metrics.validation import as_numpy, check_features, check_labels, to_tensor
 
 from .defaults import DEFAULTS, CLPDefaults
@@ -186,7 +187,6 @@ def _sklearn_probe(Htr, codes_tr, Hte, C, standardize, max_iter, random_state, d
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
 
     Xtr, Xte = Htr.astype(np.float64), Hte.astype(np.float64)
     if standardize:
@@ -197,7 +197,7 @@ def _sklearn_probe(Htr, codes_tr, Hte, C, standardize, max_iter, random_state, d
     # Small problems on one BLAS thread (thread start-up and spinning cost more than they save).
     small = Xtr.size < 1_000_000
     with warnings.catch_warnings(record=True) as caught, \
-            (threadpool_limits(limits=1, user_api="blas") if small else nullcontext()):
+            (single_threaded_blas() if small else nullcontext()):
         warnings.simplefilter("always", ConvergenceWarning)
         clf.fit(Xtr, codes_tr)
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)

@@ -18,21 +18,9 @@ import torch
 
 from .validation import EPS64
 
+from ..machine import single_threaded_blas
+
 F64 = torch.float64
-
-_threadpools = None
-
-
-def _single_threaded_blas():
-    """Context in which BLAS runs one thread: the passes make many small matrix products, where
-    thread start-up and, on a busy machine, oversubscription cost more than they save."""
-    global _threadpools
-    if _threadpools is None:
-        from threadpoolctl import ThreadpoolController
-
-        _threadpools = ThreadpoolController()
-    return _threadpools.limit(limits=1, user_api="blas")
-
 
 def passes(X, labels):
     """Two-pass per-class statistics of X (n, d) under ``labels`` (a validated `Labels`).
@@ -75,7 +63,7 @@ class _NumpyPasses:
         C = len(self.counts)
         sq = np.zeros(C)
         proj = None if V is None else np.zeros((C, V.shape[1]))
-        with _single_threaded_blas():
+        with single_threaded_blas():
             for c in range(C):
                 for block in self._blocks(c):
                     Xc = block - means[c]  # float64, a new array: the caller's X is untouched
@@ -158,7 +146,7 @@ def mean_spectrum(means: np.ndarray, counts: np.ndarray, center: str = "global_m
     construction and is never kept."""
     C, d = means.shape
     M = centred_means(means, counts, center)
-    with _single_threaded_blas():  # a small SVD; threads only add overhead (seconds when busy)
+    with single_threaded_blas():  # a small SVD; threads only add overhead (seconds when busy)
         _, s, Vt = np.linalg.svd(M, full_matrices=False)
     k = min(C - 1, d)
     return s[:k], Vt[:k].T.copy()
@@ -210,7 +198,7 @@ def nc2_from_means(means: np.ndarray, counts: np.ndarray, center: str = "class_m
     """Eq. (3): || M M'/||M M'||_F - (I - 11'/C)/sqrt(C-1) ||_F on the centred class means."""
     C = means.shape[0]
     M = centred_means(means, counts, center)
-    with _single_threaded_blas():
+    with single_threaded_blas():
         G = M @ M.T
     norm = np.linalg.norm(G)
     require_spread(norm, means, "M M' is zero and NC2 (eq. 3)")

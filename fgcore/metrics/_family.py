@@ -9,6 +9,7 @@ import math
 import numpy as np
 import torch
 
+from ..machine import single_threaded_blas
 from . import _core
 from .validation import EPS64
 
@@ -57,7 +58,7 @@ def equinorm(means, counts, center, ddof, eps_in, n_samples, classes) -> float:
 def cosines(M: np.ndarray, norms: np.ndarray) -> np.ndarray:
     """(C, C) cosines between the rows of M (of norms ``norms``)."""
     U = M / norms[:, None]
-    with _core._single_threaded_blas():
+    with single_threaded_blas():
         G = U @ U.T
     return np.clip(G, -1.0, 1.0)
 
@@ -134,7 +135,7 @@ class NearestCentre:
             X -= self.ref
         else:
             X = X - self.ref
-        with _core._single_threaded_blas():  # small products: threads cost more than they save
+        with single_threaded_blas():  # small products: threads cost more than they save
             scores = X @ self.M.T
         scores -= self.half_sq
         return np.argmax(scores, axis=1)

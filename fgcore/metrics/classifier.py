@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..machine import single_threaded_blas
 from . import _core, _family
 from .validation import (
     Features,
@@ -210,7 +211,7 @@ class _Decisions:
         if isinstance(X64, torch.Tensor):
             W, bias = self._on(X64.device)
             return torch.argmax(torch.addmm(bias, X64, W.T), dim=1)
-        with _core._single_threaded_blas():
+        with single_threaded_blas():
             scores = X64 @ self.W.T
         scores += self.b
         return np.argmax(scores, axis=1)

@@ -17,12 +17,13 @@ correction (mu_c - r_c)(mu_c - r_c)' is small and nothing large is subtracted.
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext as _no_change
+from contextlib import nullcontext as _no_change
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..machine import torch_threads
 from . import _core, _family
 from .validation import (
     INTEGER_TORCH_DTYPES,
@@ -48,16 +49,6 @@ __all__ = [
     "nc2_from_stats",
     "class_distance_from_stats",
 ]
-
-
-@contextmanager
-def _torch_threads(n: int):
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def dense_batch_labels(y_batch: Any, b: int, n_classes: int, device) -> torch.Tensor:
@@ -213,7 +204,7 @@ class ClassStatistics:
             # batches of 4096: 0.6 s (1.3 s with Sigma_W) on one thread, 3.0 s (3.6 s) on two, and
             # ~100x slower on two for small batches (idle threads spin between the dozen small
             # operations of an update).
-            with _torch_threads(1):
+            with torch_threads(1):
                 return self._update(H_batch, y_batch)
         return self._update(H_batch, y_batch)
 
@@ -397,7 +388,7 @@ class NCCAgreement:
             )
         X = feats.data
         y = dense_batch_labels(y_batch, b, self.n_classes, X.device)
-        with _torch_threads(1) if X.device.type == "cpu" else _no_change():
+        with torch_threads(1) if X.device.type == "cpu" else _no_change():
             choice = torch.argmax(z.data.to(X.device), dim=1)
             same = choice == self._rule(X)
             self._agree += torch.bincount(y[same], minlength=self.n_classes).cpu().numpy()

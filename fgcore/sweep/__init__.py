@@ -6,9 +6,8 @@
 
 or in one call: sweep(["cifar10-coarse5"], executor="local", profile="quick").
 Submodules: plan (targets -> Plan), local (one process per run, pinned to a GPU), slurm (submitit job
-arrays), worker (trains one run), gpus (visible GPUs; pinning pytest-xdist workers), cli.
-Importing this package is cheap (no torch): the pytest plugin may call pin_xdist_worker_to_gpu()
-before anything touches CUDA.
+arrays), worker (trains one run), cli. Which GPUs a process sees: fgcore.machine.
+Importing this package is cheap (no torch).
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from __future__ import annotations
 import os
 import shlex
 from typing import Any, Iterable, Sequence
-
-from .gpus import pin_xdist_worker_to_gpu, visible_gpus
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 
@@ -79,4 +76,4 @@ def sweep_command(experiments: str | Sequence[str], *, profile: str | None = Non
     return " ".join(shlex.quote(p) for p in parts)
 
 
-__all__ = ["EXECUTORS", "sweep", "sweep_command", "pin_xdist_worker_to_gpu", "visible_gpus", *_LAZY]
+__all__ = ["EXECUTORS", "sweep", "sweep_command", *_LAZY]

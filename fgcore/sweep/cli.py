@@ -91,7 +91,7 @@ def _slurm_options(args: argparse.Namespace, plan):
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from .gpus import parse_gpu_list, visible_gpus
+    from ..machine import parse_gpu_list, visible_gpus
     from .plan import plan_sweep
     from .progress import final_summary
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Sequence, TextIO
 
-from .gpus import visible_gpus
+from ..machine import pin_to_gpu, visible_gpus
 from .plan import Plan, PlannedRun
 from .progress import Reporter, RunOutcome, SweepResult
 
@@ -41,13 +41,12 @@ def child_environment(gpu: str | None, *, cpu_threads: int | None = None) -> dic
     root = fgcore_import_root()
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
+    pin_to_gpu(gpu, env)
     if gpu is None:
-        env["CUDA_VISIBLE_DEVICES"] = ""
         env["FGCORE_DEVICE"] = "cpu"
         if cpu_threads is not None:
             env.setdefault("OMP_NUM_THREADS", str(cpu_threads))
     else:
-        env["CUDA_VISIBLE_DEVICES"] = gpu
         env["FGCORE_DEVICE"] = "cuda"  # the one GPU this process sees
     return env
 

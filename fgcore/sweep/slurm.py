@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Mapping, TextIO
 
 from . import slurm_state
-from .gpus import visible_gpus
+from ..machine import visible_gpus
 from .local import fgcore_import_root
 from .plan import Plan, PlannedRun
 from .progress import Reporter, RunOutcome, SweepResult
@@ -387,7 +387,11 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
             check_fits(options)  # what sbatch would accept but no node could ever run
         executor = _executor(plan, options, cluster, folder)
         env = forwarded_environment()
-        if options.requests_gpus and "FGCORE_DEVICE" not in env:
+        if cluster == "slurm":
+            given_gpus = options.requests_gpus
+        else:
+            given_gpus = min(options.gpus_per_task, len(visible_gpus())) > 0
+        if given_gpus and "FGCORE_DEVICE" not in env:
             # Tasks that were given GPUs train on them, float32 runs included (whose default is the CPU).
             env["FGCORE_DEVICE"] = "cuda"
         # Local CPU jobs all start at once: share the cores instead of oversubscribing them. On a

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any, Mapping
 
+from ..machine import set_torch_threads
+
 # Environment variables that change which run a spec means (FGCORE_CIFAR10 is part of the cache key),
 # where its data lives, how often it checkpoints and how often it logs its progress; the controller
 # passes its values so a job on another node agrees with it.
@@ -36,10 +38,7 @@ def run_spec(spec_dict: Mapping[str, Any], cache: str, key: str, env: Mapping[st
         os.environ[name] = value
     from ..train import RunSpec, train
 
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
+    set_torch_threads(threads)
 
     spec = RunSpec.from_dict(spec_dict)
     if spec.key != key:
