@@ -18,12 +18,12 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_open
 from .dataset import SPLITS, Dataset, check_split
 from .paths import data_cache_dir
 
@@ -181,15 +181,8 @@ def _read_cache(path: Path, n: int) -> np.ndarray | None:
 
 def _write_cache(path: Path, x: np.ndarray) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, x, allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(path) as handle:
+            np.save(handle, x, allow_pickle=False)
     except OSError as err:
         warnings.warn(f"image folder: could not write the decode cache {path} ({err}); continuing without it.", stacklevel=3)
 

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_text
+from ..fileio import atomic_write_text
 from .payload import load_payload
 
 __all__ = ["build"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import controls
-from ._io import atomic_write_text
+from ..fileio import atomic_write_text
 from .payload import load_payload, number, select_tiers, verdict
 
 FORMAT = "fgcore-claims-baseline/1"
