@@ -10,13 +10,16 @@ import sys
 import time
 from pathlib import Path
 
+from . import settings
+from .vocabulary import PROFILES
+
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .experiments import load_experiment
     from .train import train
 
     experiment = load_experiment(args.experiment)
-    runs = experiment.runs(args.profile, seed=args.seed)
+    runs = experiment.runs(args.profile or settings.profile(), seed=args.seed)
     for i, (point, spec) in enumerate(runs, 1):
         label = ", ".join(f"{k}={v}" for k, v in point.items()) or "single run"
         print(f"[{i}/{len(runs)}] {experiment.name}: {label} -> key {spec.key[:12]}", flush=True)
@@ -99,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("train", help="train (or load from the cache) the runs of an experiment")
     p.add_argument("experiment", help="fixture name (fixtures/NAME.toml) or path to a .toml file")
-    p.add_argument("--profile", choices=("paper", "quick"), default=None, help="gpu fixtures: profile")
+    p.add_argument("--profile", choices=PROFILES, default=None,
+                   help="profile of gpu experiments (default: $FGCORE_PROFILE, else paper, as pytest and sweep)")
     p.add_argument("--seed", type=int, default=0, help="base seed added to the experiment's seeds")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if available)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

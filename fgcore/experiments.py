@@ -22,8 +22,9 @@ A fixture is data, not code:
     [compare]                    # experiments a claim compares this one with: key = experiment
     random = "fmnist-random-groups"
 
-Fixtures are found in $FGCORE_FIXTURES (a list of folders separated by os.pathsep), else ./fixtures,
-else the fixtures/ folder of the checkout fgcore was installed from.
+Fixtures are looked up in the folders of a `Fixtures` (the first folder wins on a name clash):
+$FGCORE_FIXTURES (folders separated by os.pathsep), else ./fixtures of the current folder. A pytest
+session takes ``Fixtures.for_rootdir(rootdir)``: $FGCORE_FIXTURES, else <rootdir>/fixtures.
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping, Sequence
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
+from . import settings
+from .errors import FixtureError, NotFoundError, UnknownNameError
 from .train.spec import RunSpec
 from .vocabulary import CONTROL_ROLES, PROFILES, TIERS
 
@@ -51,11 +54,58 @@ BASE_SEED_STRIDE = 10_000
 
 
 def fixture_dirs() -> list[Path]:
-    env = os.environ.get("FGCORE_FIXTURES")
-    if env:
-        return [Path(p).expanduser() for p in env.split(os.pathsep) if p]
-    candidates = [Path.cwd() / "fixtures", Path(__file__).resolve().parents[1] / "fixtures"]
-    return [p for i, p in enumerate(candidates) if p.is_dir() and p not in candidates[:i]]
+    """The default fixture folders: $FGCORE_FIXTURES, else ./fixtures of the current folder."""
+    dirs = settings.fixture_dirs()
+    return dirs if dirs is not None else [Path.cwd() / "fixtures"]
+
+
+class Fixtures:
+    """The experiments defined in some folders: `dirs` (default: fixture_dirs()), the first folder
+    winning on a name clash."""
+
+    def __init__(self, dirs: Sequence[str | os.PathLike] | None = None):
+        self.dirs = tuple(Path(d) for d in (fixture_dirs() if dirs is None else dirs))
+
+    @classmethod
+    def for_rootdir(cls, rootdir: str | os.PathLike) -> "Fixtures":
+        """What a pytest session under `rootdir` reads: $FGCORE_FIXTURES when set, else <rootdir>/fixtures."""
+        dirs = settings.fixture_dirs()
+        return cls(dirs if dirs is not None else [Path(rootdir) / "fixtures"])
+
+    def __repr__(self) -> str:
+        return f"Fixtures({[str(d) for d in self.dirs]})"
+
+    def _where(self) -> str:
+        return ", ".join(f"{d}{'' if d.is_dir() else ' (no such folder)'}" for d in self.dirs) or "no folder"
+
+    def available(self, tier: str | None = None) -> dict[str, Path]:
+        """Experiment name -> path of every fixture found (the first folder wins on a name clash)."""
+        found: dict[str, Path] = {}
+        for folder in self.dirs:
+            for path in sorted(folder.glob("*.toml")):
+                found.setdefault(path.stem, path)
+        if tier is not None:
+            return {n: p for n, p in found.items() if self.load(p).tier == tier}
+        return found
+
+    def path(self, name: str) -> Path:
+        """The fixture file of experiment `name`."""
+        found = [d / f"{name}.toml" for d in self.dirs if (d / f"{name}.toml").is_file()]
+        if not found:
+            known = ", ".join(sorted(self.available())) or "(none found)"
+            raise UnknownNameError(f"unknown experiment {name!r}; looked in {self._where()} (set FGCORE_FIXTURES "
+                                   f"to other folders, or give the path of a .toml file); known experiments: {known}")
+        return found[0]
+
+    def load(self, name_or_path: str | os.PathLike) -> "Experiment":
+        """An experiment by name (searched in the folders) or by the path of its TOML file."""
+        path = Path(name_or_path)
+        if path.suffix != ".toml":
+            path = self.path(str(name_or_path))
+        if not path.is_file():
+            raise NotFoundError(f"experiment file {path} does not exist")
+        return experiment_from_table(_read_toml(path), name=path.stem, path=path, where=f"fixture {path}",
+                                     fixtures=self)
 
 
 def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -64,7 +114,7 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     for key in parents:
         target = target.setdefault(key, {})
         if not isinstance(target, dict):
-            raise ValueError(f"grid key {dotted!r}: {key!r} is not a table")
+            raise FixtureError(f"grid key {dotted!r}: {key!r} is not a table")
     target[last] = value
 
 
@@ -125,21 +175,23 @@ class Experiment:
             try:
                 out.append((point, RunSpec.from_dict(data)))
             except (TypeError, ValueError) as exc:
-                raise ValueError(f"fixture {self.path}: {exc}") from exc
+                raise FixtureError(f"fixture {self.path}: {exc}") from exc
         return out
 
     def run_specs(self, profile: str | None = None, seed: int = 0) -> list[RunSpec]:
+        """The RunSpecs of runs(profile, seed), without their grid points."""
         return [spec for _, spec in self.runs(profile, seed)]
 
 
-def load_experiment(name_or_path: str | os.PathLike) -> Experiment:
-    """An experiment by fixture name (searched in fixture_dirs()) or by the path of its TOML file."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = _fixture_path(str(name_or_path))
-    if not path.is_file():
-        raise FileNotFoundError(f"experiment file {path} does not exist")
-    return experiment_from_table(_read_toml(path), name=path.stem, path=path, where=f"fixture {path}")
+def load_experiment(name_or_path: str | os.PathLike, fixtures: Fixtures | None = None) -> Experiment:
+    """An experiment by fixture name (searched in `fixtures`, default Fixtures()) or by the path of its
+    TOML file."""
+    return (fixtures or Fixtures()).load(name_or_path)
+
+
+def available(tier: str | None = None, fixtures: Fixtures | None = None) -> dict[str, Path]:
+    """Experiment name -> path of every fixture in `fixtures` (default Fixtures()), of `tier` if given."""
+    return (fixtures or Fixtures()).available(tier)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -154,16 +206,7 @@ def _read_toml_version(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
         try:
             return tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"fixture {path}: not valid TOML ({exc})") from exc
-
-
-def _fixture_path(name: str) -> Path:
-    found = [d / f"{name}.toml" for d in fixture_dirs() if (d / f"{name}.toml").is_file()]
-    if not found:
-        known = ", ".join(sorted(available())) or "(none found)"
-        raise ValueError(f"unknown experiment {name!r}; looked in "
-                         f"{', '.join(map(str, fixture_dirs())) or 'no fixtures folder'}; known experiments: {known}")
-    return found[0]
+            raise FixtureError(f"fixture {path}: not valid TOML ({exc})") from exc
 
 
 # What a [profiles.<name>] table may hold: overrides of [spec] and [grid], and a note for the claim records
@@ -175,7 +218,8 @@ PROFILE_KEYS = ("spec", "grid", "note")
 INHERITED = ("tier", "spec", "grid", "profiles")
 
 
-def _resolve_extends(raw: Mapping[str, Any], where: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+def _resolve_extends(raw: Mapping[str, Any], where: str, fixtures: Fixtures,
+                     chain: tuple[str, ...] = ()) -> dict[str, Any]:
     """The fixture's tables with `extends = "<experiment>"` resolved: [spec] and [profiles] are merged
     into the base's (nested tables too, this file's values win), [grid] keys replace the base's ones,
     `tier` is the base's unless given."""
@@ -184,14 +228,14 @@ def _resolve_extends(raw: Mapping[str, Any], where: str, chain: tuple[str, ...] 
     if base_name is None:
         return raw
     if not isinstance(base_name, str):
-        raise ValueError(f"{where}: `extends` must name an experiment (a string), got {base_name!r}")
+        raise FixtureError(f"{where}: `extends` must name an experiment (a string), got {base_name!r}")
     if base_name in chain:
-        raise ValueError(f"{where}: `extends` goes round in a circle: {' -> '.join(chain + (base_name,))}")
+        raise FixtureError(f"{where}: `extends` goes round in a circle: {' -> '.join(chain + (base_name,))}")
     try:
-        base_path = _fixture_path(base_name)
-    except ValueError as exc:
-        raise ValueError(f"{where}: extends = {base_name!r}: {exc}") from None
-    base = _resolve_extends(_read_toml(base_path), f"fixture {base_path}", chain + (base_name,))
+        base_path = fixtures.path(base_name)
+    except UnknownNameError as exc:
+        raise FixtureError(f"{where}: extends = {base_name!r}: {exc}") from None
+    base = _resolve_extends(_read_toml(base_path), f"fixture {base_path}", fixtures, chain + (base_name,))
     merged = {key: value for key, value in raw.items() if key not in INHERITED}
     merged["tier"] = raw.get("tier", base.get("tier"))
     merged["spec"] = _merge(base.get("spec", {}), raw.get("spec", {}))
@@ -204,31 +248,33 @@ def _resolve_extends(raw: Mapping[str, Any], where: str, chain: tuple[str, ...] 
 
 
 def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, where: str,
-                          default_tier: str | None = None) -> Experiment:
+                          default_tier: str | None = None, fixtures: Fixtures | None = None) -> Experiment:
     """An Experiment from the tables of a fixture (a file, or an [[experiment]] of a sweep file),
-    validated: a typo fails at load time, not after hours of training. `where` names it in errors."""
-    raw = _resolve_extends(table, where)
+    validated: a typo fails at load time, not after hours of training. `where` names it in errors;
+    `fixtures` (default Fixtures()) holds the experiments it extends and names as controls."""
+    fixtures = fixtures or Fixtures()
+    raw = _resolve_extends(table, where, fixtures)
     extends = raw.pop("extends", None)
     tier = raw.pop("tier", None) or default_tier
     if tier not in TIERS:
-        raise ValueError(f"{where}: `tier` must be one of {', '.join(TIERS)}, got {tier!r}")
+        raise FixtureError(f"{where}: `tier` must be one of {', '.join(TIERS)}, got {tier!r}")
     if not isinstance(raw.get("spec"), Mapping):
-        raise ValueError(f"{where}: a [spec] table with the RunSpec fields is required")
+        raise FixtureError(f"{where}: a [spec] table with the RunSpec fields is required")
     grid = raw.pop("grid", {})
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
-            raise ValueError(f"{where}: grid entry {key!r} must be a non-empty list")
+            raise FixtureError(f"{where}: grid entry {key!r} must be a non-empty list")
     profiles = raw.pop("profiles", {})
     unknown = sorted(set(profiles) - set(PROFILES))
     if unknown:
-        raise ValueError(f"{where}: unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
+        raise FixtureError(f"{where}: unknown profile(s) {unknown}; valid: {', '.join(PROFILES)}")
     for profile, table in profiles.items():
         extra_keys = sorted(set(table) - set(PROFILE_KEYS))
         if extra_keys:
-            raise ValueError(f"{where}: [profiles.{profile}] has unknown key(s) {extra_keys}; valid: "
-                             f"{', '.join(PROFILE_KEYS)}")
-    controls = _experiment_table(raw.pop("controls", {}), "controls", where, valid_keys=CONTROL_ROLES)
-    compare = _experiment_table(raw.pop("compare", {}), "compare", where)
+            raise FixtureError(f"{where}: [profiles.{profile}] has unknown key(s) {extra_keys}; valid: "
+                               f"{', '.join(PROFILE_KEYS)}")
+    controls = _experiment_table(raw.pop("controls", {}), "controls", where, fixtures, valid_keys=CONTROL_ROLES)
+    compare = _experiment_table(raw.pop("compare", {}), "compare", where, fixtures)
     experiment = Experiment(
         name=name, path=path, tier=tier, description=raw.pop("description", ""),
         tags=tuple(raw.pop("tags", ())), spec=raw.pop("spec"),
@@ -238,36 +284,21 @@ def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, wh
     return experiment
 
 
-def _experiment_table(table: Any, name: str, where: str, valid_keys: Mapping[str, str] | None = None) -> dict:
+def _experiment_table(table: Any, name: str, where: str, fixtures: Fixtures,
+                      valid_keys: Mapping[str, str] | None = None) -> dict:
     """A [controls] or [compare] table: key -> the name of an experiment that exists. A typo is an error
     here, when the fixture loads, not a silent fallback hours later."""
     if not isinstance(table, Mapping):
-        raise ValueError(f"{where}: [{name}] must be a table of key = \"experiment name\"")
+        raise FixtureError(f"{where}: [{name}] must be a table of key = \"experiment name\"")
     known = None
     for key, value in table.items():
         if valid_keys is not None and key not in valid_keys:
-            raise ValueError(f"{where}: [{name}] has an unknown role {key!r}; roles: " + "; ".join(
+            raise FixtureError(f"{where}: [{name}] has an unknown role {key!r}; roles: " + "; ".join(
                 f"{role} ({meaning})" for role, meaning in valid_keys.items()))
         if not isinstance(value, str):
-            raise ValueError(f"{where}: [{name}] {key} must name an experiment (a string), got {value!r}")
-        known = available() if known is None else known
+            raise FixtureError(f"{where}: [{name}] {key} must name an experiment (a string), got {value!r}")
+        known = fixtures.available() if known is None else known
         if value not in known:
-            raise ValueError(f"{where}: [{name}] {key} = {value!r} names no experiment; looked in "
-                             f"{', '.join(map(str, fixture_dirs())) or 'no fixtures folder'}")
+            raise FixtureError(f"{where}: [{name}] {key} = {value!r} names no experiment; looked in "
+                               f"{fixtures._where()}")
     return dict(table)
-
-
-def available(tier: str | None = None) -> dict[str, Path]:
-    """Experiment name -> path of every fixture found (the first folder wins on a name clash)."""
-    found: dict[str, Path] = {}
-    for folder in fixture_dirs():
-        for path in sorted(folder.glob("*.toml")):
-            found.setdefault(path.stem, path)
-    if tier is not None:
-        return {n: p for n, p in found.items() if load_experiment(p).tier == tier}
-    return found
-
-
-def experiments_with_tag(tag: str, names: Iterable[str] | None = None) -> list[Experiment]:
-    names = available() if names is None else names
-    return [e for e in (load_experiment(n) for n in names) if tag in e.tags]

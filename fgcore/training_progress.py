@@ -22,9 +22,9 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Mapping, TextIO
 
-PROGRESS_DIR_ENV = "FGCORE_PROGRESS_DIR"
-LOG_SECONDS_ENV = "FGCORE_LOG_PROGRESS_SECONDS"
-DEFAULT_LOG_SECONDS = 30.0
+from . import settings
+
+PROGRESS_DIR_ENV = settings.PROGRESS_DIR.name
 FILE_SECONDS = 1.0  # a watcher polls every few seconds; more frequent writes would only cost
 PACE_EPOCHS = 20  # the pace is measured over the last this many epochs (a machine's load changes)
 # Called (no arguments) in the training process each time a watcher file was written: a pytest
@@ -40,13 +40,8 @@ def clock(seconds: float) -> str:
 
 
 def log_interval() -> float:
-    value = os.environ.get(LOG_SECONDS_ENV)
-    if value is None:
-        return DEFAULT_LOG_SECONDS
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        raise ValueError(f"{LOG_SECONDS_ENV}={value!r}: expected a number of seconds, e.g. 30") from None
+    """Seconds between two progress lines in a log ($FGCORE_LOG_PROGRESS_SECONDS, default 30)."""
+    return settings.log_progress_seconds()
 
 
 class EpochProgress:
@@ -168,8 +163,8 @@ def epoch_bar(spec: Any, *, key: str, initial: int = 0, show: bool = True) -> Ep
     show: a bar in a terminal, lines in a log (the caller's `progress` flag). A file for a watcher is
     written whenever $FGCORE_PROGRESS_DIR names a folder, shown or not.
     """
-    progress_dir = os.environ.get(PROGRESS_DIR_ENV) or None
-    if progress_dir and not Path(progress_dir).is_dir():
+    progress_dir = settings.progress_dir()
+    if progress_dir is not None and not progress_dir.is_dir():
         progress_dir = None
     if not show and progress_dir is None:
         return None

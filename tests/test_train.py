@@ -64,7 +64,7 @@ def test_different_specs_different_entries(tmp_path):
 
 def test_interrupted_run_is_not_valid_and_resumes_to_the_same_result(tmp_path, monkeypatch):
     reference = train(tiny(), cache=tmp_path / "reference")
-    monkeypatch.setattr(loop, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint after every epoch
+    monkeypatch.setenv("FGCORE_CHECKPOINT_SECONDS", "0")  # a checkpoint after every epoch
     original = loop._Trainer._train_epoch
 
     def crash_at_3(self, epoch):
@@ -277,7 +277,7 @@ class _RunsCode:
 
 
 def _crash_at_epoch_3(monkeypatch, spec, cache):
-    monkeypatch.setattr(loop, "CHECKPOINT_SECONDS", 0.0)
+    monkeypatch.setenv("FGCORE_CHECKPOINT_SECONDS", "0")
     original = loop._Trainer._train_epoch
 
     def crash(self, epoch, max_steps=None):

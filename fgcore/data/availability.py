@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import settings
 from .cifar import CIFAR_HOW_TO_GET, _download as _download_cifar, cifar10_source, cifar_search_dirs, find_cifar
 from .idx import FASHION_MNIST_HOW_TO_GET, fashion_mnist_search_dirs, find_fashion_mnist
 from .loaders import DATASETS, _valid_names
@@ -141,7 +142,7 @@ def _is_root() -> bool:
 
 def _run(cmd: list[str]) -> int:
     """Run one command, its output going to the terminal; the return code."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    env = settings.child_environment({"DEBIAN_FRONTEND": "noninteractive"})
     return subprocess.run(cmd, env=env, check=False).returncode
 
 

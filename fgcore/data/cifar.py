@@ -15,13 +15,14 @@ experiment definitions run on both; ``Dataset.source`` says which one was read.
 
 from __future__ import annotations
 
-import os
 import pickle
 import tarfile
 from pathlib import Path
 
 import numpy as np
 
+from .. import settings
+from ..errors import SpecError
 from .dataset import Dataset, check_split
 from .image_folder import CIFAR10_CLASSES, load_image_folder
 from .paths import data_cache_dir, data_home, format_looked_in, unique
@@ -155,14 +156,13 @@ def _locate(name: str, root, download: bool) -> Path:
 
 
 def cifar10_source(source: str | None = None) -> str:
-    """The CIFAR-10 source: `source`, else $FGCORE_CIFAR10, else "official"."""
-    value = source if source is not None else os.environ.get("FGCORE_CIFAR10", "").strip() or "official"
-    if value != "official" and not value.startswith("image_folder:"):
-        raise ValueError(
-            f"CIFAR-10 source {value!r} (from {'source=' if source is not None else 'FGCORE_CIFAR10'}) is not "
-            "valid; use 'official' (the python archive) or 'image_folder:<path>' (e.g. the JPEG copy)."
-        )
-    return value
+    """The CIFAR-10 source: `source`, else $FGCORE_CIFAR10 (fgcore.settings), else "official"."""
+    if source is None:
+        return settings.cifar10_source()
+    if source != "official" and not source.startswith("image_folder:"):
+        raise SpecError(f"CIFAR-10 source={source!r} is not valid; use 'official' (the python archive) or "
+                        "'image_folder:<path>' (e.g. the JPEG copy).")
+    return source
 
 
 def load_cifar10(split: str, root=None, download: bool = False, source: str | None = None) -> Dataset:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Sequence, TextIO
 
+from .. import settings
 from ..machine import pin_to_gpu, visible_gpus
 from .plan import Plan, PlannedRun
 from .progress import Reporter, RunOutcome, SweepResult
@@ -37,7 +38,9 @@ def fgcore_import_root() -> str:
 
 
 def child_environment(gpu: str | None, *, cpu_threads: int | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment of a worker process: this one's, with fgcore importable, pinned to `gpu` (None:
+    the CPU, with `cpu_threads` OpenMP threads unless OMP_NUM_THREADS is set)."""
+    env = settings.child_environment()
     root = fgcore_import_root()
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"

@@ -39,6 +39,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from .. import settings
 from ..experiments import PROFILES, TIERS, Experiment, available, experiment_from_table, load_experiment
 from ..train.cache import RunStore, cache_root
 from ..train.spec import RunSpec
@@ -48,7 +49,7 @@ SWEEP_FILE_KEYS = ("profile", "seeds", "experiments", "tiers", "experiment", "sl
 
 def default_profile() -> str:
     """The profile pytest uses by default ($FGCORE_PROFILE, else paper), so a sweep fills what claims read."""
-    return os.environ.get("FGCORE_PROFILE", "paper")
+    return settings.profile()
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Mapping, TextIO
 
+from .. import settings
 from . import slurm_state
 from ..machine import visible_gpus
 from .local import fgcore_import_root
@@ -58,10 +59,7 @@ MEMORY_FILESYSTEMS = {"tmpfs", "ramfs"}
 
 def temp_roots() -> tuple[Path, ...]:
     roots = {Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")}
-    for name in ("TMPDIR", "TMP", "TEMP"):
-        value = os.environ.get(name)
-        if value and Path(value).resolve() != Path("/"):
-            roots.add(Path(value))
+    roots.update(path for path in settings.temp_dirs() if path.resolve() != Path("/"))
     return tuple(sorted(roots))
 
 

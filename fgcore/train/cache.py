@@ -27,13 +27,15 @@ import io
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import filelock
+
+from .. import settings
+from ..fileio import atomic_write_bytes, atomic_write_json
 
 MANIFEST = "manifest.json"
 
@@ -43,10 +45,8 @@ class CorruptEntryError(RuntimeError):
 
 
 def cache_root(root: str | os.PathLike | None = None) -> Path:
-    """The cache root: the argument, else $FGCORE_CACHE, else ~/.cache/fgcore."""
-    if root is None:
-        root = os.environ.get("FGCORE_CACHE") or Path.home() / ".cache" / "fgcore"
-    return Path(root).expanduser()
+    """The cache root: the argument, else $FGCORE_CACHE, else ~/.cache/fgcore (fgcore.settings)."""
+    return settings.cache_root(root)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -59,26 +59,6 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
 
 
 @dataclass(frozen=True)

@@ -93,12 +93,13 @@ def find_cifar10() -> tuple[str, str, str | None, str | None]:
     """(dataset name for RunSpec, what it is, why not CIFAR-10, problem): CIFAR-10 when it loads, else
     the synthetic stand-in; problem is set when FGCORE_CIFAR10 names a copy that cannot be read."""
     from .. import data as fgdata
+    from .. import settings
 
     try:
         test = fgdata.load("cifar10", "test")
     except (FileNotFoundError, ValueError, OSError) as exc:
         reason = " ".join(str(exc).split())
-        problem = reason if os.environ.get("FGCORE_CIFAR10", "").strip() else None
+        problem = reason if settings.raw(settings.CIFAR10) else None
         return SYNTHETIC, "synthetic uint8 images", f"no CIFAR-10 found ({reason})", problem
     return "cifar10", f"CIFAR-10 ({test.source})", None, None
 

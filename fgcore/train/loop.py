@@ -29,16 +29,16 @@ import numpy as np
 import torch
 
 from .. import data as fgdata
+from .. import settings
 from .. import labels as fglabels
 from .. import losses as fglosses
 from .. import metrics as fgmetrics
 from .. import models as fgmodels
-from .cache import Entry, atomic_write_bytes, atomic_write_json, save_tensors, torch_save_atomic
+from ..fileio import atomic_write_bytes, atomic_write_json
+from .cache import Entry, save_tensors, torch_save_atomic
 from .device_data import PAD, DeviceSplit, channel_stats, draw_epoch, prepare_split
 from .spec import RunSpec
 
-# Seconds between resume checkpoints (the final checkpoint is always written).
-CHECKPOINT_SECONDS = float(os.environ.get("FGCORE_CHECKPOINT_SECONDS", 300))
 EVAL_BATCH = {"cpu": 1024, "cuda": 2048}
 # Labelings whose head also predicts the original class (identity: itself; fine: fine label mod C).
 ORIGINAL_HEAD_LABELINGS = ("identity", "fine")
@@ -51,19 +51,11 @@ def default_device(spec: RunSpec | None = None) -> torch.device:
     float32 runs (the fast and slow tiers, whose thresholds and baselines were measured on CPUs)
     stay on the CPU of a GPU machine unless asked otherwise (FGCORE_DEVICE, --fg-device, device=).
     """
-    name = os.environ.get("FGCORE_DEVICE")
+    name = settings.device()
     if name:
         return torch.device(name)
     wants_gpu = spec is None or spec.precision != "float32"
     return torch.device("cuda" if wants_gpu and torch.cuda.is_available() else "cpu")
-
-
-def compile_backend_from_env() -> str | None:
-    """FGCORE_COMPILE: unset, "" or "0": eager; "1": torch.compile's default backend; else a backend name."""
-    value = os.environ.get("FGCORE_COMPILE", "").strip()
-    if value in ("", "0"):
-        return None
-    return "inductor" if value == "1" else value
 
 
 @dataclass(frozen=True)
@@ -101,7 +93,7 @@ def train_into(spec: RunSpec, entry: Entry, *, device: str | torch.device | None
             print(f"fgcore: training {spec.short} on the CPU: float32 runs stay on the CPU unless "
                   f"FGCORE_DEVICE=cuda (or --fg-device / device=) asks for the GPU", file=sys.stderr)
     if execution is None:
-        execution = Execution(compile=compile_backend_from_env())
+        execution = Execution(compile=settings.compile_backend())
     _Trainer(spec, entry, chosen, progress, execution).run()
 
 
@@ -385,6 +377,7 @@ class _Trainer:
         done = self._resume()
         self.segments.append({"device": self._device_name(), "from_epoch": max(done, 0) + 1})
         self.last_checkpoint = time.monotonic()
+        checkpoint_seconds = settings.checkpoint_seconds()  # between resume checkpoints; the final one is always written
         started = time.perf_counter()
         if done < 0:
             record = {"epoch": 0}
@@ -407,7 +400,7 @@ class _Trainer:
                 if "test_acc" in record:
                     shown["test"] = f"{record['test_acc']:.3f}"
                 bar.set_postfix(shown)
-            if time.monotonic() - self.last_checkpoint > CHECKPOINT_SECONDS and epoch < spec.epochs:
+            if time.monotonic() - self.last_checkpoint > checkpoint_seconds and epoch < spec.epochs:
                 self._checkpoint(epoch)
         if bar is not None:
             bar.close()

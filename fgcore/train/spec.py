@@ -24,9 +24,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from .. import settings
 
 # Bump when a change to the training code changes what a cached run would contain.
 TRAINING_CODE_VERSION = 1
@@ -175,7 +176,7 @@ class RunSpec:
         """
         if self.dataset != "cifar10" or "source" in self.data_args:
             return None
-        source = os.environ.get("FGCORE_CIFAR10", "")
+        source = settings.raw(settings.CIFAR10) or ""
         return "image_folder" if source.startswith("image_folder:") else "official"
 
     def canonical_json(self) -> str:
