@@ -170,11 +170,11 @@ def fine_nc1_fall(subject) -> float:
                                                                                  fine))
 
 
-def halves_separation_growth(subject) -> float:
-    """(D(halves) / D(within a fine class)) at the end / the same at the first snapshot."""
-    run = subject.run
-    early, late = _halves(run, _first(run)), _halves(run, "last")
-    return (late["halves"] / late["within"]) / (early["halves"] / early["within"])
+def halves_lighter_end(subject) -> float:
+    """darkness(diagonal) - darkness(halves' line) at the end, on the normalised scale of Fig. 5's lines
+    (D divided by the mean D between different original classes): (D(halves) - D(within)) / D(different)."""
+    h = _halves(subject.run, "last")
+    return (h["halves"] - h["within"]) / h["different"]
 
 
 def halves_apart_end(subject) -> float:

@@ -21,8 +21,8 @@ CHECKS = [
           controls=("no_class_structure",)),
     Check("NC1 on the 2C fine labels at the end / at the first snapshot", m.fine_nc1_fall, t.FINE_NC1_FALL,
           controls=("original_labels",)),
-    Check("D(halves) / D(within a fine class): end / first snapshot", m.halves_separation_growth,
-          t.HALVES_SEPARATE, controls=("original_labels",)),
+    Check("darkness(diagonal) - darkness(halves) at the end", m.halves_lighter_end, t.HALVES_LIGHTER,
+          controls=("original_labels",)),
     Check("D(halves) / D(different original classes) at the end", m.halves_apart_end, t.HALVES_APART,
           controls=("no_class_structure",)),
 ]
