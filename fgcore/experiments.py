@@ -44,6 +44,7 @@ else:  # pragma: no cover
 
 from . import settings
 from .errors import FixtureError, NotFoundError, UnknownNameError
+from .train.resolve import resolve
 from .train.spec import RunSpec
 from .vocabulary import CONTROL_ROLES, PROFILES, TIERS
 
@@ -147,7 +148,9 @@ class Experiment:
         """(grid point, RunSpec) for every combination of the grid under `profile`.
 
         `seed` is the base seed (`pytest --fg-seed`): every seed of the experiment moves by
-        seed * BASE_SEED_STRIDE.
+        seed * BASE_SEED_STRIDE. The specs are resolved (fgcore.train.resolve): "auto" choices and the
+        data set's options (a cifar10 run's source: FGCORE_CIFAR10) are written into them, so their
+        keys are those of the runs train() produces.
         """
         spec, grid = dict(self.spec), dict(self.grid)
         if profile is not None and profile in self.profiles:
@@ -173,7 +176,7 @@ class Experiment:
             if "snapshot_epochs" in data and data["snapshot_epochs"] is not None:
                 data["snapshot_epochs"] = [e for e in data["snapshot_epochs"] if e <= data.get("epochs", 350)]
             try:
-                out.append((point, RunSpec.from_dict(data)))
+                out.append((point, resolve(RunSpec.from_dict(data), missing_data="keep")))
             except (TypeError, ValueError) as exc:
                 raise FixtureError(f"fixture {self.path}: {exc}") from exc
         return out

@@ -10,18 +10,25 @@
   with classes by a seeded permutation (the control of Sec. 5: random vs natural superclasses).
 - identity(y): the original labels.
 
-`relabel` and `superclass_of` dispatch on a labeling string ("coarse:K", "random_coarse:K",
-"fine", "natural", "random_natural", "identity") for the trainer. Every function returns a new int64 array.
+The trainer names a labeling by a string: a registered name, with ":K" where it takes a number
+("coarse:5", "fine", "natural", ...), or an import path "package.module:NAME" (":K" after it, where it
+takes one) naming a `Labeling`. Each labeling is one `Labeling` descriptor in LABELINGS; `relabel`,
+`superclass_of`, `n_training_labels` and `original_class` answer for any of them. A new one is one
+module that defines its functions and calls `register(Labeling(...))`. Every function returns a new
+int64 array.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
-from typing import Mapping
+from dataclasses import dataclass
+from typing import Callable, Mapping
 
 import numpy as np
 
-LABELINGS = ("coarse:K", "random_coarse:K", "fine", "natural", "random_natural", "identity")
+from . import import_path
+from .errors import SpecError, UnknownNameError
 
 
 def _labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray:
@@ -138,56 +145,132 @@ def identity(y, *, n_classes: int | None = None) -> np.ndarray:
     return _labels(y, n_classes).copy()
 
 
-def parse_labeling(labeling: str) -> tuple[str, int | None]:
-    """("coarse", 5) from "coarse:5"; ("fine", None) from "fine"; ValueError listing valid forms."""
-    valid = f"valid labelings: {', '.join(LABELINGS)} (K a positive integer dividing C)"
+@dataclass(frozen=True)
+class Labeling:
+    """How a network's training labels come from the original classes 0..C-1.
+
+    Parameters
+    ----------
+    name : str
+        What a RunSpec's `labeling` says ("coarse" in "coarse:5").
+    description : str
+        One line for people.
+    class_map : callable, optional
+        ``class_map(n_classes, *, k, seed, superclass_map) -> (C,) int64 array``: original class ->
+        training label, for labelings that give every sample of a class the same label (they merge
+        classes: coarse, natural, ...). The trainer records it as the run's superclass_of.
+    sample_labels : callable, optional
+        ``sample_labels(y, *, n_classes, k, seed, split, superclass) -> int64 labels`` for each sample:
+        labelings drawn per sample (fine), and class-map labelings that need the natural superclasses
+        (given per sample as `superclass`; it must equal class_map(...)[y]). Without it, relabel
+        computes class_map(...)[y].
+    n_labels : callable, optional
+        ``n_labels(n_classes, k) -> int``: how many training labels (the head's width); default: the
+        class map's largest label + 1.
+    original_class : callable, optional
+        ``original_class(n_classes, k) -> int64 array``: training label -> original class, for
+        labelings whose head also predicts the original class (identity, fine).
+    takes_k : bool
+        The labeling is written "name:K" with a positive integer K (e.g. the number of superclasses).
+    """
+
+    name: str
+    description: str = ""
+    class_map: Callable[..., np.ndarray] | None = None
+    sample_labels: Callable[..., np.ndarray] | None = None
+    n_labels: Callable[[int, int | None], int] | None = None
+    original_class: Callable[[int, int | None], np.ndarray] | None = None
+    takes_k: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not re.fullmatch(r"[A-Za-z_][\w.]*", self.name):
+            raise ValueError(f"Labeling: name must be an identifier (it is written name or name:K), got {self.name!r}")
+        if self.class_map is None and self.sample_labels is None:
+            raise ValueError(f"Labeling {self.name!r}: give class_map, sample_labels or both")
+        if self.class_map is None and self.n_labels is None:
+            raise ValueError(f"Labeling {self.name!r}: a labeling without class_map needs n_labels")
+
+    @property
+    def form(self) -> str:
+        return f"{self.name}:K" if self.takes_k else self.name
+
+
+LABELINGS: dict[str, Labeling] = {}
+
+
+def register(labeling: Labeling, *, replace: bool = False) -> Labeling:
+    """Add a labeling to the registry (its name must be new unless `replace`); returns it."""
+    if not isinstance(labeling, Labeling):
+        raise TypeError(f"register() takes a Labeling, got {type(labeling).__name__}")
+    if labeling.name in LABELINGS and not replace and LABELINGS[labeling.name] is not labeling:
+        raise ValueError(f"a labeling named {labeling.name!r} is already registered; pass replace=True to replace it")
+    LABELINGS[labeling.name] = labeling
+    return labeling
+
+
+def _valid() -> str:
+    forms = ", ".join(lab.form for lab in LABELINGS.values())
+    return (f"valid labelings: {forms} (K a positive integer dividing C), or an import path "
+            "'package.module:NAME' (':K' after it where it takes K) naming a fgcore.labels.Labeling")
+
+
+def _lookup(labeling: str) -> tuple[Labeling, int | None]:
+    """The Labeling a labeling string names, and its K (None where it takes none)."""
     if not isinstance(labeling, str):
-        raise ValueError(f"labeling must be a string; {valid}; got {labeling!r}.")
-    kind, sep, arg = labeling.partition(":")
-    if kind in ("coarse", "random_coarse"):
-        if not sep or not arg.strip().isdigit() or int(arg) < 1:
-            raise ValueError(f"labeling={labeling!r} needs a number of superclasses, e.g. '{kind}:5'; {valid}.")
-        return kind, int(arg)
-    if kind in ("fine", "natural", "random_natural", "identity") and not sep:
-        return kind, None
-    raise ValueError(f"labeling={labeling!r} is not known; {valid}.")
+        raise UnknownNameError(f"labeling must be a string; {_valid()}; got {labeling!r}.")
+    name, k_text = labeling, None
+    match = re.fullmatch(r"(.+?):(\d+)", labeling)
+    if match and (match.group(1) in LABELINGS or import_path.is_import_path(match.group(1))):
+        name, k_text = match.groups()
+    registered_prefix = name.partition(":")[0] if ":" in name else None
+    if registered_prefix in LABELINGS:  # "coarse:x": a registered labeling with a bad number, not a module
+        name, found = registered_prefix, LABELINGS[registered_prefix]
+        raise UnknownNameError(f"labeling={labeling!r}: " + (f"needs a positive integer, e.g. '{name}:5'" if found.takes_k
+                               else f"{name!r} takes no number") + f"; {_valid()}.")
+    if name in LABELINGS:
+        found = LABELINGS[name]
+    elif import_path.is_import_path(name):
+        found = import_path.resolve(name, "labeling")
+        if not isinstance(found, Labeling):
+            raise SpecError(f"labeling {name!r} is a {type(found).__name__}; an import path must name a "
+                            "fgcore.labels.Labeling.")
+    else:
+        raise UnknownNameError(f"labeling={labeling!r} is not known; {_valid()}.")
+    if found.takes_k and (k_text is None or int(k_text) < 1):
+        raise UnknownNameError(f"labeling={labeling!r} needs a number, e.g. '{name}:5'; {_valid()}.")
+    if not found.takes_k and k_text is not None:
+        raise UnknownNameError(f"labeling={labeling!r}: {name!r} takes no number; {_valid()}.")
+    return found, None if k_text is None else int(k_text)
+
+
+def parse_labeling(labeling: str) -> tuple[str, int | None]:
+    """("coarse", 5) from "coarse:5"; ("fine", None) from "fine"; UnknownNameError listing valid forms."""
+    found, k = _lookup(labeling)
+    return (labeling.rsplit(":", 1)[0] if k is not None else labeling), k
+
+
+def get_labeling(labeling: str) -> Labeling:
+    """The Labeling descriptor a labeling string names (checks its form)."""
+    return _lookup(labeling)[0]
 
 
 def relabel(labeling: str, y, *, n_classes: int, seed: int, split: str, superclass=None) -> np.ndarray:
     """Training labels for the original labels `y` of one split.
 
-    labeling: "coarse:K", "random_coarse:K", "fine", "natural" or "identity".
+    labeling: "coarse:K", "random_coarse:K", "fine", "natural", "random_natural", "identity", another
+        registered labeling or an import path.
     seed: fixes random_coarse's permutation (same for every split) and, with `split`, fine's draws.
-    superclass: for "natural", the per-sample natural superclass labels (Dataset.superclass).
+    superclass: for "natural" and "random_natural", the per-sample natural superclass labels
+        (Dataset.superclass).
     """
-    kind, k = parse_labeling(labeling)
+    found, k = _lookup(labeling)
     y = _labels(y, _n_classes(n_classes, None))
     if not isinstance(split, str) or not split:
         raise ValueError(f"split must be a non-empty string such as 'train' or 'test', got {split!r}.")
-    if kind == "coarse":
-        return coarse(y, k, n_classes=n_classes)
-    if kind == "random_coarse":
-        return random_coarse(y, k, seed, n_classes=n_classes)
-    if kind == "fine":
-        return fine(y, n_classes, seed, split=split)
-    if kind == "identity":
-        return identity(y, n_classes=n_classes)
-    if superclass is None:
-        raise ValueError(
-            f"labeling={labeling!r} needs superclass= (the per-sample natural superclass labels, "
-            "Dataset.superclass); this data set may have no natural superclasses."
-        )
-    sup = _labels(superclass, name="superclass")
-    if sup.shape != y.shape:
-        raise ValueError(f"superclass has {sup.shape[0]} labels but y has {y.shape[0]}; give one per sample.")
-    if kind == "random_natural":
-        natural_map = np.full(n_classes, -1, dtype=np.int64)
-        natural_map[y] = sup
-        if np.any(natural_map < 0):
-            raise ValueError("labeling='random_natural' needs every class present in the split to know the "
-                             "natural group sizes; use superclass_of(..., superclass_map=) instead.")
-        return random_groups(natural_map, seed)[y]
-    return sup.copy()
+    if found.sample_labels is not None:
+        return np.asarray(found.sample_labels(y, n_classes=int(n_classes), k=k, seed=seed, split=split,
+                                              superclass=superclass), dtype=np.int64)
+    return found.class_map(int(n_classes), k=k, seed=seed, superclass_map=None)[y]
 
 
 def superclass_of(labeling: str, *, n_classes: int, seed: int, superclass_map=None) -> np.ndarray | None:
@@ -195,25 +278,27 @@ def superclass_of(labeling: str, *, n_classes: int, seed: int, superclass_map=No
 
     Consistent with relabel: relabel(labeling, y, ...) == superclass_of(labeling, ...)[y].
     superclass_map: for "natural", original class -> superclass (Dataset.superclass_map)."""
-    kind, k = parse_labeling(labeling)
-    classes = np.arange(_n_classes(n_classes, None), dtype=np.int64)
-    if kind == "coarse":
-        return coarse(classes, k, n_classes=n_classes)
-    if kind == "random_coarse":
-        return random_coarse(classes, k, seed, n_classes=n_classes)
-    if kind in ("fine", "identity"):
+    found, k = _lookup(labeling)
+    n_classes = _n_classes(n_classes, None)
+    if found.class_map is None:
         return None
-    if superclass_map is None:
-        raise ValueError(
-            "labeling='natural' needs superclass_map= (original class -> superclass, Dataset.superclass_map)."
-        )
-    if isinstance(superclass_map, Mapping):
-        table = superclasses(classes, superclass_map)
-    else:
-        table = _labels(superclass_map, name="superclass_map")
-        if table.shape[0] != classes.shape[0]:
-            raise ValueError(f"superclass_map has {table.shape[0]} entries; expected one per class ({n_classes}).")
-    return random_groups(table, seed) if kind == "random_natural" else table.copy()
+    return np.asarray(found.class_map(n_classes, k=k, seed=seed, superclass_map=superclass_map), dtype=np.int64)
+
+
+def n_training_labels(labeling: str, *, n_classes: int, superclass_map=None) -> int:
+    """How many labels the network is trained on (the size of its head)."""
+    found, k = _lookup(labeling)
+    n_classes = _n_classes(n_classes, None)
+    if found.n_labels is not None:
+        return int(found.n_labels(n_classes, k))
+    return int(superclass_of(labeling, n_classes=n_classes, seed=0, superclass_map=superclass_map).max()) + 1
+
+
+def original_class(labeling: str, *, n_classes: int) -> np.ndarray | None:
+    """Training label -> original class where the head also predicts the original class, else None."""
+    found, k = _lookup(labeling)
+    n_classes = _n_classes(n_classes, None)
+    return None if found.original_class is None else np.asarray(found.original_class(n_classes, k), dtype=np.int64)
 
 
 def random_groups(superclass_map, seed: int) -> np.ndarray:
@@ -230,14 +315,65 @@ def random_groups(superclass_map, seed: int) -> np.ndarray:
     return grouped
 
 
-def n_training_labels(labeling: str, *, n_classes: int, superclass_map=None) -> int:
-    """How many labels the network is trained on (the size of its head)."""
-    kind, k = parse_labeling(labeling)
-    if kind in ("coarse", "random_coarse"):
-        _check_k(k, _n_classes(n_classes, None))
-        return int(k)
-    if kind == "fine":
-        return 2 * int(n_classes)
-    if kind == "identity":
-        return int(n_classes)
-    return int(superclass_of(labeling, n_classes=n_classes, seed=0, superclass_map=superclass_map).max()) + 1
+def _natural_table(n_classes: int, superclass_map, name: str) -> np.ndarray:
+    if superclass_map is None:
+        raise ValueError(f"labeling={name!r} needs superclass_map= (original class -> superclass, "
+                         "Dataset.superclass_map).")
+    classes = np.arange(n_classes, dtype=np.int64)
+    if isinstance(superclass_map, Mapping):
+        return superclasses(classes, superclass_map)
+    table = _labels(superclass_map, name="superclass_map")
+    if table.shape[0] != n_classes:
+        raise ValueError(f"superclass_map has {table.shape[0]} entries; expected one per class ({n_classes}).")
+    return table.copy()
+
+
+def _per_sample_superclass(y: np.ndarray, superclass, name: str) -> np.ndarray:
+    if superclass is None:
+        raise ValueError(
+            f"labeling={name!r} needs superclass= (the per-sample natural superclass labels, "
+            "Dataset.superclass); this data set may have no natural superclasses."
+        )
+    sup = _labels(superclass, name="superclass")
+    if sup.shape != y.shape:
+        raise ValueError(f"superclass has {sup.shape[0]} labels but y has {y.shape[0]}; give one per sample.")
+    return sup
+
+
+def _random_natural_samples(y, *, n_classes, k, seed, split, superclass) -> np.ndarray:
+    sup = _per_sample_superclass(y, superclass, "random_natural")
+    natural_map = np.full(n_classes, -1, dtype=np.int64)
+    natural_map[y] = sup
+    if np.any(natural_map < 0):
+        raise ValueError("labeling='random_natural' needs every class present in the split to know the "
+                         "natural group sizes; use superclass_of(..., superclass_map=) instead.")
+    return random_groups(natural_map, seed)[y]
+
+
+COARSE = register(Labeling(
+    "coarse", "y mod K: K superclasses of C/K classes each (eq. 4)", takes_k=True,
+    class_map=lambda n_classes, *, k, seed, superclass_map: coarse(np.arange(n_classes), k, n_classes=n_classes)))
+RANDOM_COARSE = register(Labeling(
+    "random_coarse", "a seeded permutation of the classes, then mod K (App. F)", takes_k=True,
+    class_map=lambda n_classes, *, k, seed, superclass_map: random_coarse(np.arange(n_classes), k, seed,
+                                                                           n_classes=n_classes)))
+FINE = register(Labeling(
+    "fine", "y + C * Bernoulli(1/2) per sample: 2C fine labels (eq. 5)",
+    sample_labels=lambda y, *, n_classes, k, seed, split, superclass: fine(y, n_classes, seed, split=split),
+    n_labels=lambda n_classes, k: 2 * n_classes,
+    original_class=lambda n_classes, k: fine_original_class(n_classes)))
+NATURAL = register(Labeling(
+    "natural", "the data set's natural superclasses (CIFAR-100's 20, Fashion-MNIST's groups)",
+    class_map=lambda n_classes, *, k, seed, superclass_map: _natural_table(n_classes, superclass_map, "natural"),
+    sample_labels=lambda y, *, n_classes, k, seed, split, superclass: _per_sample_superclass(
+        y, superclass, "natural").copy()))
+RANDOM_NATURAL = register(Labeling(
+    "random_natural", "random groups of the natural groups' sizes (Sec. 5's control)",
+    class_map=lambda n_classes, *, k, seed, superclass_map: random_groups(
+        _natural_table(n_classes, superclass_map, "random_natural"), seed),
+    sample_labels=_random_natural_samples))
+IDENTITY = register(Labeling(
+    "identity", "the original labels",
+    sample_labels=lambda y, *, n_classes, k, seed, split, superclass: identity(y, n_classes=n_classes),
+    n_labels=lambda n_classes, k: n_classes,
+    original_class=lambda n_classes, k: np.arange(n_classes, dtype=np.int64)))

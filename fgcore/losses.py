@@ -1,4 +1,4 @@
-"""Training losses and the predictions that go with them.
+"""Training losses and the predictions that go with them: one `Loss` descriptor each, in LOSSES.
 
 - ``cross_entropy``: softmax cross-entropy on integer labels, mean over the batch (Secs. 3-6).
 - ``unhinged`` (van Rooyen et al., 2015; Sec. 7): l(yhat, y) = -y * yhat / 2 with y in {+1, -1}, mean
@@ -8,20 +8,30 @@
 
 Both compute in float32 even under bf16 autocast (cross_entropy is autocast to float32 by torch; the
 unhinged loss casts bf16/fp16 outputs to float32 itself; float64 stays float64).
+
+A new loss is one module that defines its functions and calls ``register(Loss(...))``; a RunSpec can
+also name one by import path, "package.module:NAME". torch is imported when a loss runs, not when the
+registry is read (a RunSpec is checked against it where nothing trains).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
+from . import import_path
+from .errors import SpecError, UnknownNameError
 
-__all__ = ["LOSSES", "Loss", "cross_entropy", "unhinged", "get_loss", "predict", "num_outputs"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["LOSSES", "Loss", "cross_entropy", "unhinged", "get_loss", "predict", "num_outputs", "register"]
 
 
-def _check_target(output: torch.Tensor, target: torch.Tensor, loss: str) -> None:
+def _check_target(output: "torch.Tensor", target: "torch.Tensor", loss: str) -> None:
+    import torch
+
     if not isinstance(output, torch.Tensor) or not isinstance(target, torch.Tensor):
         raise ValueError(f"{loss}: output and target must be torch tensors.")
     if target.dim() != 1 or target.dtype.is_floating_point or target.dtype == torch.bool:
@@ -36,7 +46,7 @@ def _check_target(output: torch.Tensor, target: torch.Tensor, loss: str) -> None
         )
 
 
-def _single_output(output: torch.Tensor, loss: str) -> torch.Tensor:
+def _single_output(output: "torch.Tensor", loss: str) -> "torch.Tensor":
     """Return the outputs of a one-output model as a 1-D tensor, or raise ValueError."""
     if output.dim() == 2 and output.shape[1] == 1:
         return output[:, 0]
@@ -49,8 +59,10 @@ def _single_output(output: torch.Tensor, loss: str) -> torch.Tensor:
     )
 
 
-def cross_entropy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def cross_entropy(output: "torch.Tensor", target: "torch.Tensor") -> "torch.Tensor":
     """Mean softmax cross-entropy of logits (batch, C), C >= 2, against integer labels in [0, C)."""
+    import torch.nn.functional as F
+
     _check_target(output, target, "cross_entropy")
     if output.dim() != 2 or output.shape[1] < 2:
         raise ValueError(
@@ -60,12 +72,14 @@ def cross_entropy(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(output, target)
 
 
-def unhinged(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def unhinged(output: "torch.Tensor", target: "torch.Tensor") -> "torch.Tensor":
     """Mean unhinged loss -y * f / 2 with y = +1 for label 0 and y = -1 for label 1 (Sec. 7).
 
     Checks that every label is 0 or 1 (one host sync per call: this loss is used in the small
     theory setting, where that costs nothing).
     """
+    import torch
+
     _check_target(output, target, "unhinged")
     f = _single_output(output, "unhinged")
     f = f.to(torch.promote_types(f.dtype, torch.float32))  # bf16/fp16 -> float32; float64 stays
@@ -78,79 +92,129 @@ def unhinged(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (-y * f / 2.0).mean()
 
 
-@dataclass(frozen=True)
-class Loss:
-    """A training loss: ``loss(output, target) -> scalar`` and ``loss.predict(output) -> labels``."""
-
-    name: str
-    function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-    def __call__(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.function(output, target)
-
-    def predict(self, output: torch.Tensor) -> torch.Tensor:
-        return predict(output, self.name)
-
-    def num_outputs(self, num_classes: int) -> int:
-        return num_outputs(self.name, num_classes)
+def _argmax(logits: "torch.Tensor") -> "torch.Tensor":
+    if logits.dim() != 2:
+        raise ValueError(f"predict: cross_entropy logits must have shape (batch, num_classes); got {tuple(logits.shape)}.")
+    return logits.argmax(dim=1)
 
 
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "cross_entropy": cross_entropy,
-    "unhinged": unhinged,
-}
+def _sign(output: "torch.Tensor") -> "torch.Tensor":
+    return (_single_output(output, "unhinged") < 0).long()
 
 
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; valid losses: {', '.join(LOSSES)}.")
-    return name
-
-
-def num_outputs(loss_name: str, num_classes: int) -> int:
-    """Width of the model's output for this loss: num_classes (>= 2) for cross_entropy, and 1 for
-    unhinged, which only takes binary tasks (num_classes == 2)."""
-    name = _check_name(loss_name)
-    if name == "unhinged":
-        if num_classes != 2:
-            raise ValueError(
-                f"the unhinged loss is for binary labels (0 -> +1, 1 -> -1) and a single output; "
-                f"got num_classes={num_classes}."
-            )
-        return 1
+def _classes_width(num_classes: int) -> int:
     if num_classes < 2:
         raise ValueError(f"cross_entropy needs num_classes >= 2; got {num_classes}.")
     return num_classes
 
 
+def _binary_width(num_classes: int) -> int:
+    if num_classes != 2:
+        raise ValueError(f"the unhinged loss is for binary labels (0 -> +1, 1 -> -1) and a single output; "
+                         f"got num_classes={num_classes}.")
+    return 1
+
+
+def _check_classes_width(width: int) -> None:
+    if width < 2:
+        raise ValueError(f"cross_entropy needs a model with at least 2 outputs; this model has {width}.")
+
+
+def _check_single_width(width: int) -> None:
+    if width != 1:
+        raise ValueError(f"the unhinged loss needs a model with a single output; this model has {width}. "
+                         "Use theory_net, or build the model with num_classes=1.")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A training loss: ``loss(output, target) -> scalar``, the predictions that go with it, and the
+    width of the model output it takes.
+
+    Parameters
+    ----------
+    name : str
+        What a RunSpec's `loss` says.
+    function : callable
+        ``function(output, target) -> scalar tensor``, target the integer training labels.
+    predict : callable
+        ``predict(output) -> (batch,) int64 labels`` consistent with the loss.
+    num_outputs : callable
+        ``num_outputs(num_classes) -> int``: the model's output width for this many training labels
+        (raises ValueError for a number the loss cannot take).
+    check_width : callable
+        ``check_width(width)``: raises ValueError when a model's output width does not fit the loss.
+    description : str
+        One line for people.
+    """
+
+    name: str
+    function: Callable[..., "torch.Tensor"]
+    predict: Callable[["torch.Tensor"], "torch.Tensor"]
+    num_outputs: Callable[[int], int]
+    check_width: Callable[[int], None]
+    description: str = ""
+
+    def __call__(self, output: "torch.Tensor", target: "torch.Tensor") -> "torch.Tensor":
+        return self.function(output, target)
+
+
+LOSSES: dict[str, Loss] = {}
+
+
+def register(loss: Loss, *, replace: bool = False) -> Loss:
+    """Add a loss to the registry (its name must be new unless `replace`); returns it."""
+    if not isinstance(loss, Loss):
+        raise TypeError(f"register() takes a Loss, got {type(loss).__name__}")
+    if loss.name in LOSSES and not replace and LOSSES[loss.name] is not loss:
+        raise ValueError(f"a loss named {loss.name!r} is already registered; pass replace=True to replace it")
+    LOSSES[loss.name] = loss
+    return loss
+
+
+register(Loss("cross_entropy", cross_entropy, _argmax, _classes_width, _check_classes_width,
+              "softmax cross-entropy, mean over the batch (Secs. 3-6)"))
+register(Loss("unhinged", unhinged, _sign, _binary_width, _check_single_width,
+              "-y f / 2 with y = +1 for label 0 and -1 for label 1, one output (Sec. 7)"))
+
+
+def lookup(name: object) -> Loss:
+    """The Loss a RunSpec's `loss` names: a registered name or an import path naming a Loss."""
+    if isinstance(name, str) and name in LOSSES:
+        return LOSSES[name]
+    if import_path.is_import_path(name):
+        found = import_path.resolve(name, "loss")
+        if not isinstance(found, Loss):
+            raise SpecError(f"loss {name!r} is a {type(found).__name__}; an import path must name a fgcore.losses.Loss.")
+        return found
+    raise UnknownNameError(f"unknown loss {name!r}; valid losses: {', '.join(LOSSES)}, or an import path "
+                           "'package.module:NAME' naming a fgcore.losses.Loss.")
+
+
+def num_outputs(loss_name: str, num_classes: int) -> int:
+    """Width of the model's output for this loss: num_classes (>= 2) for cross_entropy, and 1 for
+    unhinged, which only takes binary tasks (num_classes == 2)."""
+    return lookup(loss_name).num_outputs(num_classes)
+
+
 def get_loss(name: str, *, num_outputs: int | None = None) -> Loss:
-    """Return the loss ``name`` ('cross_entropy' or 'unhinged').
+    """Return the loss ``name`` ('cross_entropy', 'unhinged', another registered one or an import path).
 
     Pass ``num_outputs`` (the model's output width, e.g. ``model.head.out_features``) to fail early
     when the model does not fit the loss: unhinged needs exactly 1 output, cross_entropy at least 2.
     """
-    name = _check_name(name)
+    loss = lookup(name)
     if num_outputs is not None:
-        if name == "unhinged" and num_outputs != 1:
-            raise ValueError(
-                f"the unhinged loss needs a model with a single output; this model has {num_outputs}. "
-                "Use theory_net, or build the model with num_classes=1."
-            )
-        if name == "cross_entropy" and num_outputs < 2:
-            raise ValueError(
-                f"cross_entropy needs a model with at least 2 outputs; this model has {num_outputs}."
-            )
-    return Loss(name, LOSSES[name])
+        loss.check_width(num_outputs)
+    return loss
 
 
-def predict(logits: torch.Tensor, loss_name: str) -> torch.Tensor:
+def predict(logits: "torch.Tensor", loss_name: str) -> "torch.Tensor":
     """Integer class predictions consistent with the loss: argmax over classes for cross_entropy;
     for unhinged, 0 where the output is >= 0 (y = +1) and 1 otherwise. Returns a 1-D int64 tensor."""
-    name = _check_name(loss_name)
+    import torch
+
+    loss = lookup(loss_name)
     if not isinstance(logits, torch.Tensor):
         raise ValueError(f"predict: logits must be a torch tensor; got {type(logits).__name__}.")
-    if name == "unhinged":
-        return (_single_output(logits, "unhinged") < 0).long()
-    if logits.dim() != 2:
-        raise ValueError(f"predict: cross_entropy logits must have shape (batch, num_classes); got {tuple(logits.shape)}.")
-    return logits.argmax(dim=1)
+    return loss.predict(logits)

@@ -19,10 +19,20 @@ import pytest
 from PIL import Image
 
 from fgcore.data import DATASETS, Dataset, check, format_statuses, load, prepare, stratified_subset
-from fgcore.data import availability, paths
-from fgcore.data.cifar import CIFAR100_CLASSES, CIFAR100_SUPERCLASSES, CIFAR100_SUPERCLASS_MAP
+from fgcore.data import cifar, idx, paths
+from fgcore.data import status as data_status
+from fgcore.data.cifar import CIFAR100_CLASSES, CIFAR100_SUPERCLASS_MAP
 from fgcore.data.idx import FASHION_MNIST_CLASSES, read_idx
 from fgcore.data.image_folder import CIFAR10_CLASSES
+
+# The archive's 20 coarse label names, in its order (the meta file the tests write carries them).
+CIFAR100_SUPERCLASSES = (
+    "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
+    "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
+    "large_man-made_outdoor_things", "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
+    "medium_mammals", "non-insect_invertebrates", "people", "reptiles", "small_mammals", "trees",
+    "vehicles_1", "vehicles_2",
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -464,8 +474,8 @@ def test_check_sees_data_once_it_is_there(isolated, monkeypatch):
 
 
 def test_prepare_fashion_mnist_without_root_gives_the_instruction(monkeypatch):
-    monkeypatch.setattr(availability, "_is_root", lambda: False)
-    monkeypatch.setattr(availability, "_run", lambda cmd: pytest.fail("must not run commands when not root"))
+    monkeypatch.setattr(data_status, "is_root", lambda: False)
+    monkeypatch.setattr(data_status, "run_command", lambda cmd: pytest.fail("must not run commands when not root"))
     status = prepare("fashion_mnist")
     assert not status.present and "sudo apt-get install dataset-fashion-mnist" in str(status)
 
@@ -479,9 +489,9 @@ def test_prepare_fashion_mnist_as_root_installs_the_debian_package(monkeypatch, 
             make_fashion(paths.SYSTEM_FASHION_MNIST_DIR)
         return 0
 
-    monkeypatch.setattr(availability, "_is_root", lambda: True)
-    monkeypatch.setattr(availability.shutil, "which", lambda name: "/usr/bin/" + name)
-    monkeypatch.setattr(availability, "_run", fake_apt)
+    monkeypatch.setattr(data_status, "is_root", lambda: True)
+    monkeypatch.setattr(idx.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(data_status, "run_command", fake_apt)
     status = prepare("fashion_mnist")
     assert ran == [["apt-get", "update"], ["apt-get", "install", "-y", "dataset-fashion-mnist"]]
     assert status.present and "installed" in status.note
@@ -492,7 +502,7 @@ def test_prepare_cifar_reports_a_failed_download(monkeypatch):
     def offline(name):
         raise OSError("no network")
 
-    monkeypatch.setattr(availability, "_download_cifar", offline)
+    monkeypatch.setattr(cifar, "_download", offline)
     status = prepare("cifar100")
     assert not status.present and "no network" in str(status) and "download=True" in status.how_to_get
     with pytest.raises(ValueError, match="valid names"):

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from fgcore import metrics
-from fgcore.train import CorruptEntryError, Run, RunSpec, RunStore, train
+from fgcore.train import CorruptEntryError, Run, RunSpec, RunStore, resolve, train
 from fgcore.train import device_data, loop
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def test_interrupted_run_is_not_valid_and_resumes_to_the_same_result(tmp_path, m
     monkeypatch.setattr(loop._Trainer, "_train_epoch", crash_at_3)
     with pytest.raises(KeyboardInterrupt):
         train(tiny(), cache=tmp_path / "resumed")
-    entry = RunStore(tmp_path / "resumed").entry(tiny().key)
+    entry = RunStore(tmp_path / "resumed").entry(resolve(tiny()).key)
     assert entry.path.is_dir() and not entry.is_complete()
     with pytest.raises(CorruptEntryError, match="not a complete run"):
         Run(entry)
@@ -131,7 +131,9 @@ def test_two_processes_train_once(tmp_path):
 
 def test_spec_validation_names_the_argument():
     with pytest.raises(ValueError, match="`loss`"):
-        tiny(loss="hinge")
+        tiny(loss="")
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        resolve(tiny(loss="hinge"))   # names are checked against the registries when a spec is resolved
     with pytest.raises(ValueError, match="`epochs`"):
         tiny(epochs=0)
     with pytest.raises(ValueError, match="unknown field"):
@@ -289,7 +291,7 @@ def _crash_at_epoch_3(monkeypatch, spec, cache):
     with pytest.raises(KeyboardInterrupt):
         train(spec, cache=cache, device="cpu")
     monkeypatch.setattr(loop._Trainer, "_train_epoch", original)
-    return RunStore(cache).entry(spec.key).file("checkpoint.pt")
+    return RunStore(cache).entry(resolve(spec).key).file("checkpoint.pt")
 
 
 def test_a_checkpoint_holding_a_pickled_object_is_refused(tmp_path, monkeypatch, capsys):

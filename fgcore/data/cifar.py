@@ -8,9 +8,10 @@
 The unextracted ``cifar-10-python.tar.gz`` / ``cifar-100-python.tar.gz`` is read as well. These are
 pickle files: only point the loader at archives you trust (the official ones are).
 
-CIFAR-10 can instead come from a class-per-folder copy (the JPEG copy of the project) by
-``source="image_folder:<path>"`` or the environment variable ``FGCORE_CIFAR10``, so the same
-experiment definitions run on both; ``Dataset.source`` says which one was read.
+CIFAR-10 can instead come from a class-per-folder copy (e.g. a JPEG copy) by the option
+``source="image_folder:<path>"``, so the same experiment definitions run on both. A run's spec gets the
+source when it is resolved (`DatasetInfo.resolve_options`: the option if given, else $FGCORE_CIFAR10,
+else "official"), so it is part of the run's cache key; ``Dataset.source`` says which one was read.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import settings
-from ..errors import SpecError
+from ..errors import NotFoundError, SpecError
 from .dataset import Dataset, check_split
 from .image_folder import CIFAR10_CLASSES, load_image_folder
 from .paths import data_cache_dir, data_home, format_looked_in, unique
+from .registry import DatasetInfo, register
+from .status import DataStatus
 
 CIFAR10_DIR, CIFAR10_TARBALL = "cifar-10-batches-py", "cifar-10-python.tar.gz"
 CIFAR100_DIR, CIFAR100_TARBALL = "cifar-100-python", "cifar-100-python.tar.gz"
@@ -43,13 +46,6 @@ CIFAR100_CLASSES = (
     "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider",
     "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
     "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
-)  # fmt: skip
-CIFAR100_SUPERCLASSES = (
-    "aquatic_mammals", "fish", "flowers", "food_containers", "fruit_and_vegetables",
-    "household_electrical_devices", "household_furniture", "insects", "large_carnivores",
-    "large_man-made_outdoor_things", "large_natural_outdoor_scenes", "large_omnivores_and_herbivores",
-    "medium_mammals", "non-insect_invertebrates", "people", "reptiles", "small_mammals", "trees",
-    "vehicles_1", "vehicles_2",
 )  # fmt: skip
 #: The archive's fine -> coarse relation; used only to complete the map for fine classes that a
 #: (tiny, hand-made) archive split does not contain. Real archives hold every class in both splits.
@@ -148,7 +144,7 @@ def _locate(name: str, root, download: bool) -> Path:
         location = find_cifar(name, root)
     if location is None:
         folder, tarball = (CIFAR10_DIR, CIFAR10_TARBALL) if name == "cifar10" else (CIFAR100_DIR, CIFAR100_TARBALL)
-        raise FileNotFoundError(
+        raise NotFoundError(
             f"{name} not found: looked for {folder}/ or {tarball} in\n"
             f"{format_looked_in(cifar_search_dirs(root))}\nHow to get it: {CIFAR_HOW_TO_GET[name]}"
         )
@@ -184,8 +180,8 @@ def load_cifar10(split: str, root=None, download: bool = False, source: str | No
 def _cifar10_from_folder(path: str, split: str) -> Dataset:
     ds = load_image_folder(path, split, mode="rgb", name="cifar10")
     if ds.class_names != CIFAR10_CLASSES:
-        raise ValueError(
-            f"FGCORE_CIFAR10 / source points at {path}, whose classes {list(ds.class_names)} are not "
+        raise SpecError(
+            f"the CIFAR-10 source (FGCORE_CIFAR10 or data_args.source) points at {path}, whose classes {list(ds.class_names)} are not "
             f"the CIFAR-10 classes {list(CIFAR10_CLASSES)}."
         )
     if ds.x.shape[1:] != (3, 32, 32):
@@ -230,3 +226,86 @@ def load_cifar100(split: str, root=None, download: bool = False) -> Dataset:
         superclass=coarse, superclass_names=super_names,
         meta={"origin": "official archive", "superclass_map": _superclass_map(y, coarse, names, location)},
     )
+
+
+# -- availability, preparation and the registry --------------------------------------------------------
+JPEG_COPY_NAME = "cifar10-jpeg.tar.gz"
+
+
+def _with_source(options: dict) -> dict:
+    """data_args of a cifar10 run with its source chosen: the option, else $FGCORE_CIFAR10, else official."""
+    return {**options, "source": cifar10_source(options.get("source"))}
+
+
+def _cifar10_how_to_get() -> str:
+    text = CIFAR_HOW_TO_GET["cifar10"]
+    home = data_home()
+    if home is not None and (home / JPEG_COPY_NAME).is_file():
+        text += (f" The JPEG copy is here: tar xzf {home / JPEG_COPY_NAME} -C /tmp && "
+                 "export FGCORE_CIFAR10=image_folder:/tmp/cifar_jpg")
+    return text
+
+
+def cifar10_status(root=None) -> DataStatus:
+    """Present when the source FGCORE_CIFAR10 chooses is there: the class-per-folder copy, or the archive."""
+    try:
+        source = cifar10_source()
+    except ValueError as err:
+        return DataStatus("cifar10", False, how_to_get=CIFAR_HOW_TO_GET["cifar10"], note=str(err))
+    if source.startswith("image_folder:"):
+        path = Path(source.split(":", 1)[1]).expanduser()
+        ok = (path / "train").is_dir() and (path / "test").is_dir()
+        note = f"source chosen by FGCORE_CIFAR10={source}"
+        if ok:
+            return DataStatus("cifar10", True, f"{path} (class-per-folder copy)", note=note)
+        return DataStatus("cifar10", False, looked_in=(str(path / "train"), str(path / "test")),
+                          how_to_get=_cifar10_how_to_get(), note=note)
+    location = find_cifar("cifar10", root)
+    if location is not None:
+        return DataStatus("cifar10", True, f"{location} (official archive)")
+    return DataStatus("cifar10", False, looked_in=tuple(map(str, cifar_search_dirs(root))),
+                      how_to_get=_cifar10_how_to_get())
+
+
+def cifar100_status(root=None) -> DataStatus:
+    """Present when the official archive is found (cifar_search_dirs)."""
+    location = find_cifar("cifar100", root)
+    if location is not None:
+        return DataStatus("cifar100", True, f"{location} (official archive)")
+    return DataStatus("cifar100", False, looked_in=tuple(map(str, cifar_search_dirs(root))),
+                      how_to_get=CIFAR_HOW_TO_GET["cifar100"])
+
+
+def _prepare(name: str, status, root=None) -> DataStatus:
+    try:
+        _download(name)
+    except Exception as err:  # no internet, no torchvision, disk full: report, do not crash the CLI
+        return status(root).with_note(f"torchvision download failed ({type(err).__name__}: {err}).")
+    return status(root).with_note("downloaded the official archive with torchvision.")
+
+
+def prepare_cifar10(root=None) -> DataStatus:
+    """A torchvision download of the official archive, unless FGCORE_CIFAR10 names a copy (then: fix it)."""
+    try:
+        source = cifar10_source()
+    except ValueError:
+        return cifar10_status(root)  # its note already says what is wrong with FGCORE_CIFAR10
+    if source.startswith("image_folder:"):
+        return cifar10_status(root).with_note(
+            f"FGCORE_CIFAR10={source} names a folder that is missing; fix the path or unset it.")
+    return _prepare("cifar10", cifar10_status, root)
+
+
+def prepare_cifar100(root=None) -> DataStatus:
+    """A torchvision download of the official archive into $FGCORE_CACHE/data (needs internet)."""
+    return _prepare("cifar100", cifar100_status, root)
+
+
+CIFAR10 = register(DatasetInfo(
+    "cifar10", load_cifar10,
+    "CIFAR-10 official python archive, or the folder named by FGCORE_CIFAR10=image_folder:<path>",
+    augment="crop_flip", normalize="per_channel", status=cifar10_status, prepare=prepare_cifar10,
+    resolve_options=_with_source))
+CIFAR100 = register(DatasetInfo(
+    "cifar100", load_cifar100, "CIFAR-100 official python archive, with the 20 official superclasses",
+    augment="crop_flip", normalize="per_channel", status=cifar100_status, prepare=prepare_cifar100))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .dataset import Dataset, check_split
+from .registry import DatasetInfo, register
+from .status import DataStatus
 
 DIGITS_TEST_FRACTION = 0.25
 DIGITS_SPLIT_SEED = 0
@@ -40,3 +42,20 @@ def load_digits(split: str, *, test_fraction: float = DIGITS_TEST_FRACTION, spli
         source="sklearn",
         meta={"test_fraction": float(test_fraction), "split_seed": int(split_seed)},
     )
+
+
+def digits_status(root=None) -> DataStatus:
+    """Present when scikit-learn ships its digits file (it always does)."""
+    try:
+        from importlib.resources import files
+
+        present = files("sklearn.datasets").joinpath("data", "digits.csv.gz").is_file()
+    except (ImportError, ModuleNotFoundError):
+        present = False
+    return DataStatus("digits", present, "sklearn (bundled with scikit-learn)" if present else None,
+                      how_to_get="pip install scikit-learn (the digits ship with it).")
+
+
+DIGITS = register(DatasetInfo(
+    "digits", load_digits, "sklearn's 8x8 handwritten digits (bundled), fixed stratified 75/25 split",
+    augment="none", normalize="per_channel", status=digits_status))

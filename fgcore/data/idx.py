@@ -10,25 +10,29 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import NotFoundError
+from . import paths, status
 from .dataset import Dataset, check_split
-from . import paths
 from .paths import SYSTEM_FASHION_MNIST_DIR, data_cache_dir, data_home, format_looked_in, unique
+from .registry import DatasetInfo, register
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )  # fmt: skip
-#: Natural groups (DESIGN.md): tops (0,2,3,4,6), footwear (5,7,9), trouser (1), bag (8).
+#: Natural groups: tops (0,2,3,4,6), footwear (5,7,9), trouser (1), bag (8).
 FASHION_MNIST_SUPERCLASSES = ("tops", "footwear", "trouser", "bag")
 FASHION_MNIST_SUPERCLASS_MAP = np.array([0, 2, 0, 0, 0, 1, 0, 1, 3, 1], dtype=np.int64)
 
 _PREFIX = {"train": "train", "test": "t10k"}
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
+APT_PACKAGE = "dataset-fashion-mnist"
 FASHION_MNIST_HOW_TO_GET = (
     "Install the Debian package (as root): apt-get update && apt-get install -y dataset-fashion-mnist "
     f"(files land in {SYSTEM_FASHION_MNIST_DIR}); or run `fgcore data prepare fashion_mnist`; or put the four "
@@ -105,7 +109,7 @@ def load_fashion_mnist(split: str, root=None, download: bool = False) -> Dataset
         found = find_fashion_mnist(split, root)
     if found is None:
         prefix = _PREFIX[split]
-        raise FileNotFoundError(
+        raise NotFoundError(
             f"Fashion-MNIST ({split}) not found: looked for {prefix}-images-idx3-ubyte[.gz] and "
             f"{prefix}-labels-idx1-ubyte[.gz] in\n{format_looked_in(fashion_mnist_search_dirs(root))}\n"
             f"How to get it: {FASHION_MNIST_HOW_TO_GET}"
@@ -131,3 +135,32 @@ def load_fashion_mnist(split: str, root=None, download: bool = False) -> Dataset
         superclass_names=FASHION_MNIST_SUPERCLASSES,
         meta={"superclass_map": FASHION_MNIST_SUPERCLASS_MAP, "files": [str(images_path), str(labels_path)]},
     )
+
+
+def fashion_mnist_status(root=None) -> status.DataStatus:
+    """Present when both splits' idx files are found (fashion_mnist_search_dirs)."""
+    found = [find_fashion_mnist(split, root) for split in ("train", "test")]
+    if all(found):
+        return status.DataStatus("fashion_mnist", True, str(found[0][0].parent))
+    return status.DataStatus("fashion_mnist", False, looked_in=tuple(map(str, fashion_mnist_search_dirs(root))),
+                             how_to_get=FASHION_MNIST_HOW_TO_GET)
+
+
+def prepare_fashion_mnist(root=None) -> status.DataStatus:
+    """As root with apt-get: install the Debian package; otherwise say how."""
+    if not status.is_root() or shutil.which("apt-get") is None:
+        why = "not running as root" if not status.is_root() else "apt-get is not available"
+        return fashion_mnist_status(root).with_note(f"nothing installed ({why}); run: sudo apt-get install {APT_PACKAGE}")
+    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", APT_PACKAGE]):
+        code = status.run_command(cmd)
+        if code != 0:
+            return fashion_mnist_status(root).with_note(f"`{' '.join(cmd)}` failed with exit code {code}.")
+    after = fashion_mnist_status(root)
+    return after.with_note(f"installed the Debian package {APT_PACKAGE}." if after.present else
+                           f"installed {APT_PACKAGE} but its files were not found where expected.")
+
+
+FASHION_MNIST = register(DatasetInfo(
+    "fashion_mnist", load_fashion_mnist,
+    "Fashion-MNIST idx files (Debian package dataset-fashion-mnist or $FGCORE_DATA)",
+    augment="none", normalize="per_channel", status=fashion_mnist_status, prepare=prepare_fashion_mnist))

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import NotFoundError
 from ..fileio import atomic_open
 from .dataset import SPLITS, Dataset, check_split
 from .paths import data_cache_dir
+from .registry import DatasetInfo, register_family
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _CACHE_FORMAT_VERSION = 1
@@ -55,19 +57,14 @@ def class_order(names) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def list_image_folder(path: str | os.PathLike, split: str) -> tuple[tuple[str, ...], list[Path], np.ndarray]:
-    """(class_names, files, labels) of ``<path>/<split>``, without decoding anything."""
-    class_names, entries, labels = _scan(path, split)
-    return class_names, [e[0] for e in entries], labels
-
-
 def _scan(path, split: str) -> tuple[tuple[str, ...], list[tuple[Path, int, int]], np.ndarray]:
-    """Like list_image_folder, with each file's (path, size, mtime_ns) for the cache key."""
+    """(class_names, entries, labels) of ``<path>/<split>`` without decoding anything; an entry is a
+    file's (path, size, mtime_ns), for the decode cache's key."""
     check_split(split)
     root = Path(path).expanduser()
     split_dir = root / split
     if not split_dir.is_dir():
-        raise FileNotFoundError(
+        raise NotFoundError(
             f"image folder: {split_dir} does not exist. Expected a class-per-folder tree "
             f"{root}/<split>/<class>/*.jpg|png with split in {SPLITS}. For the CIFAR-10 JPEG copy: "
             "tar xzf cifar10-jpeg.tar.gz -C <somewhere> and pass image_folder:<somewhere>/cifar_jpg."
@@ -228,3 +225,15 @@ def load_image_folder(
             "from_cache": from_cache,
         },
     )
+
+
+def image_folder_info(name: str, path: str) -> DatasetInfo:
+    """The data set ``image_folder:<path>``: "auto" augmentation and normalisation follow the images' shape."""
+
+    def load(split: str, mode: str = "auto", cache: bool = True) -> Dataset:
+        return load_image_folder(path, split, mode=mode, cache=cache, name=name)
+
+    return DatasetInfo(name, load, f"class-per-folder images under {path}")
+
+
+register_family("image_folder", "image_folder:<path>", image_folder_info)

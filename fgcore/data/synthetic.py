@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .dataset import Dataset, check_split, split_seed
+from .registry import DatasetInfo, register
+from .status import DataStatus
 
 # App. B is silent on sizes; these keep a fast-tier MLP run to seconds on a CPU. All are parameters.
 GMM_DEFAULTS = {"n_classes": 10, "dim": 32, "sigma2": 4.0, "n_per_class": 200, "n_superclasses": 5}
@@ -224,3 +226,15 @@ def theory_clusters(
             "params": {"d": d, "n": n, "tau": float(tau), "kappa": kappa, "seed": int(seed), "merge_c1_c2": bool(merge_c1_c2)},
         },
     )
+
+
+def _generated(name: str):
+    return lambda root=None: DataStatus(name, True, "generated on the fly (synthetic)")
+
+
+GAUSSIAN_MIXTURE = register(DatasetInfo(
+    "gaussian_mixture", gaussian_mixture, "synthetic Gaussian mixture of App. B / B.1",
+    augment="none", normalize="none", status=_generated("gaussian_mixture")))
+THEORY_CLUSTERS = register(DatasetInfo(
+    "theory_clusters", theory_clusters, "synthetic 4-cluster data of Sec. 7",
+    augment="none", normalize="none", status=_generated("theory_clusters")))

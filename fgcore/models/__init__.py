@@ -18,6 +18,9 @@ Names (see each module for the layout and the choices made where the paper is si
 - ``vgg11`` ``vgg13`` ``vgg16`` ``vgg19``  CIFAR VGG with batch norm, 512-d features (App. H: the
                   paper's "VGG-18" does not exist; fixtures use vgg19).
 - ``"package.module:callable"``  any outside model (see fgcore.models.external).
+
+A new model is one module with a ``build(num_classes, in_shape, **options)`` and a call of
+``fgcore.models.register(name, build)`` (or, without registering, its import path in a RunSpec).
 """
 
 from __future__ import annotations
@@ -28,20 +31,41 @@ from collections.abc import Callable
 
 from torch import nn
 
+from ..errors import SpecError, UnknownNameError
+from ..import_path import FORM, is_import_path
 from . import cnn, densenet, mlp, resnet, theory, vgg
 from ._common import as_shape, check_num_classes
-from .external import IMPORT_PATH_FORM, build_external, check_model, is_import_path
+from .external import build_external, check_model
 
-MODELS: dict[str, Callable[..., nn.Module]] = {
-    "mlp": mlp.build,
-    "theory_net": theory.build,
-    "small_cnn": cnn.build,
-    "resnet18": resnet.build_resnet18,
-    "densenet121": densenet.build_densenet121,
-    **vgg.BUILDERS,
-}
+#: name -> builder(num_classes, in_shape, **options) -> nn.Module with .features and .head
+MODELS: dict[str, Callable[..., nn.Module]] = {}
+# Models whose builders fgcore ships (checked by its tests); any other is checked on a dummy batch
+# (check_model) each time it is built, as import-path models are.
+_SHIPPED: set[str] = set()
 
-__all__ = ["MODELS", "build", "check_model"]
+__all__ = ["MODELS", "build", "check_model", "register"]
+
+
+def register(name: str, builder: Callable[..., nn.Module], *, replace: bool = False) -> Callable[..., nn.Module]:
+    """Add a model: ``builder(num_classes, in_shape, **options)`` returns a module with ``.features(x)``
+    (the last-layer representation) and ``.head`` (the final nn.Linear); each model it builds is
+    checked for that interface (check_model). Returns the builder."""
+    if not isinstance(name, str) or not name or ":" in name:
+        raise ValueError(f"a model name must be a non-empty string without ':', got {name!r}")
+    if not callable(builder):
+        raise ValueError(f"model {name!r}: the builder must be callable, got {builder!r}")
+    if name in MODELS and not replace and MODELS[name] is not builder:
+        raise ValueError(f"a model named {name!r} is already registered; pass replace=True to replace it")
+    MODELS[name] = builder
+    _SHIPPED.discard(name)
+    return builder
+
+
+for _name, _builder in {"mlp": mlp.build, "theory_net": theory.build, "small_cnn": cnn.build,
+                        "resnet18": resnet.build_resnet18, "densenet121": densenet.build_densenet121,
+                        **vgg.BUILDERS}.items():
+    register(_name, _builder)
+    _SHIPPED.add(_name)
 
 
 def build(name: str, num_classes: int, in_shape: tuple[int, ...], **kwargs: object) -> nn.Module:
@@ -52,7 +76,7 @@ def build(name: str, num_classes: int, in_shape: tuple[int, ...], **kwargs: obje
     not fulfil the interface.
     """
     if not isinstance(name, str):
-        raise ValueError(f"model name must be a string; got {name!r}.")
+        raise UnknownNameError(f"model name must be a string; got {name!r}.")
     num_classes = check_num_classes(num_classes)
     in_shape = as_shape(in_shape)
     if is_import_path(name):
@@ -61,9 +85,9 @@ def build(name: str, num_classes: int, in_shape: tuple[int, ...], **kwargs: obje
     if builder is None:
         close = difflib.get_close_matches(name, MODELS, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
+        raise UnknownNameError(
             f"unknown model {name!r}.{hint} Valid names: {', '.join(sorted(MODELS))}; or an import path "
-            f"of the form {IMPORT_PATH_FORM} naming a callable(num_classes, in_shape, **kwargs)."
+            f"of the form {FORM} naming a callable(num_classes, in_shape, **kwargs)."
         )
     signature = inspect.signature(builder)
     try:
@@ -71,8 +95,11 @@ def build(name: str, num_classes: int, in_shape: tuple[int, ...], **kwargs: obje
     except TypeError:
         options = [p for p in list(signature.parameters)[2:]]
         unknown = sorted(set(kwargs) - set(options))
-        raise ValueError(
+        raise SpecError(
             f"model {name!r} has no option(s) {', '.join(map(repr, unknown))}; its options are: "
             f"{', '.join(options) if options else 'none'}."
         ) from None
-    return builder(num_classes, in_shape, **kwargs)
+    model = builder(num_classes, in_shape, **kwargs)
+    if name not in _SHIPPED:
+        check_model(model, in_shape, source=f"model {name!r}")
+    return model

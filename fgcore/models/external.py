@@ -1,4 +1,4 @@
-"""Models named by import path: ``"package.module:callable"`` (issue 7, "bring your own model").
+"""Models named by import path: ``"package.module:callable"`` (bring your own model).
 
 The callable is called as ``callable(num_classes=..., in_shape=..., **kwargs)`` and must return an
 ``nn.Module`` with ``.features(x) -> (batch, feature_dim)`` (the last-layer representation) and
@@ -11,48 +11,22 @@ which attribute was wrong, what was expected and what was found. A missing ``fea
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-IMPORT_PATH_FORM = "'package.module:callable'"
-
-
-def is_import_path(name: str) -> bool:
-    return ":" in name
+from .. import import_path
+from ..errors import SpecError
 
 
 def resolve(path: str) -> Callable[..., object]:
-    """Import ``package.module:attr[.attr...]`` and return the object, or raise ValueError."""
-    module_name, sep, attr_path = path.partition(":")
-    module_name, attr_path = module_name.strip(), attr_path.strip()
-    if not sep or not module_name or not attr_path or ":" in attr_path:
-        raise ValueError(f"model import path {path!r} must have the form {IMPORT_PATH_FORM}, e.g. 'mypkg.nets:build'.")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        missing = error.name or ""
-        if missing and (module_name == missing or module_name.startswith(missing + ".")):
-            raise ValueError(
-                f"model {path!r}: cannot import module {module_name!r} (no module named {missing!r}). "
-                "Install the package, or put the folder that contains it on PYTHONPATH."
-            ) from error
-        raise ValueError(f"model {path!r}: importing module {module_name!r} failed: {error}") from error
-    except ImportError as error:
-        raise ValueError(f"model {path!r}: importing module {module_name!r} failed: {error}") from error
-    target: object = module
-    walked = module_name
-    for part in attr_path.split("."):
-        if not hasattr(target, part):
-            raise ValueError(f"model {path!r}: {walked!r} has no attribute {part!r}.")
-        target = getattr(target, part)
-        walked = f"{walked}.{part}" if walked != module_name else f"{module_name}:{part}"
+    """The callable ``package.module:attr[.attr...]`` names, or UnknownNameError / SpecError saying why not."""
+    target = import_path.resolve(path, "model")
     if not callable(target):
-        raise ValueError(f"model {path!r}: {attr_path!r} is a {type(target).__name__}, not a callable.")
-    return target  # type: ignore[return-value]
+        raise SpecError(f"model {path!r}: {path.partition(':')[2]!r} is a {type(target).__name__}, not a callable.")
+    return target
 
 
 def build_external(path: str, num_classes: int, in_shape: tuple[int, ...], **kwargs: object) -> nn.Module:
@@ -66,7 +40,7 @@ def build_external(path: str, num_classes: int, in_shape: tuple[int, ...], **kwa
         try:
             signature.bind(**call_kwargs)
         except TypeError as error:
-            raise ValueError(
+            raise SpecError(
                 f"model {path!r}: the callable must accept keyword arguments num_classes and in_shape"
                 f"{' and ' + ', '.join(kwargs) if kwargs else ''}; its signature is {signature} ({error})."
             ) from error

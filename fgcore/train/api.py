@@ -10,7 +10,9 @@ import os
 import sys
 from typing import Callable
 
+from ..errors import SpecError
 from .cache import RunStore
+from .resolve import resolve
 from .run import Run
 from .spec import RunSpec
 
@@ -18,6 +20,9 @@ from .spec import RunSpec
 def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None, progress: bool | None = None,
           log: Callable[[str], None] | None = None, compile: bool | str | None = None) -> Run:
     """Return the Run of `spec`, from the cache or by training it (once, even across processes).
+
+    The spec is resolved first (fgcore.train.resolve: "auto" choices and the data set's options made),
+    and the run is cached under the resolved spec's key: ``train(spec).key == resolve(spec).key``.
 
     device: "cpu", "cuda", "cuda:1", ... (default $FGCORE_DEVICE, else CUDA when available for
     bf16 runs, the CPU for float32 runs; see fgcore.train.loop.default_device).
@@ -27,7 +32,9 @@ def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None,
     $FGCORE_COMPILE). A speed option: not part of the cache key.
     """
     if not isinstance(spec, RunSpec):
-        raise TypeError(f"train(spec): expected a RunSpec, got {type(spec).__name__}")
+        raise SpecError(f"train(spec): expected a RunSpec, got {type(spec).__name__}; build one with "
+                        "RunSpec(dataset=..., ...) or from an experiment (fgcore.experiments.load_experiment)")
+    spec = resolve(spec)
     entry = RunStore(cache).entry(spec.key)
     if entry.is_complete():
         return Run(entry)

@@ -338,6 +338,7 @@ def run_check(args: argparse.Namespace) -> Report:
 
     from . import loop
     from .cache import RunStore
+    from .resolve import resolve
     from .run import Run
     from .spec import RunSpec
 
@@ -378,7 +379,7 @@ def run_check(args: argparse.Namespace) -> Report:
         main = base.replace(model=args.model or "resnet18", subset=args.subset, epochs=args.epochs or 4,
                             stats_every=1, snapshot_epochs=None)
         timing_steps, timing_batch, rows = args.steps or 200, CIFAR_BATCH, FLOAT64_ROWS["gpu"]
-    main = main.replace(snapshot_epochs=(0, main.epochs))
+    main = resolve(main.replace(snapshot_epochs=(0, main.epochs)))
     report.add("setup", "run", f"{main.model} {main.labeling}, {main.epochs} epochs, {main.precision}")
     report.add("setup", "execution", ", ".join(f"{k}={v}" for k, v in asdict(execution.resolve(device)).items()
                                                if v not in (None, False)) or "defaults")

@@ -34,14 +34,14 @@ from .. import labels as fglabels
 from .. import losses as fglosses
 from .. import metrics as fgmetrics
 from .. import models as fgmodels
+from ..errors import SpecError
 from ..fileio import atomic_write_bytes, atomic_write_json
 from .cache import Entry, save_tensors, torch_save_atomic
 from .device_data import PAD, DeviceSplit, channel_stats, draw_epoch, prepare_split
+from .resolve import resolve
 from .spec import RunSpec
 
 EVAL_BATCH = {"cpu": 1024, "cuda": 2048}
-# Labelings whose head also predicts the original class (identity: itself; fine: fine label mod C).
-ORIGINAL_HEAD_LABELINGS = ("identity", "fine")
 
 
 def default_device(spec: RunSpec | None = None) -> torch.device:
@@ -84,7 +84,9 @@ class Execution:
 
 def train_into(spec: RunSpec, entry: Entry, *, device: str | torch.device | None, progress: bool,
                execution: Execution | None = None) -> None:
-    """Train `spec` into its (locked, incomplete) cache entry, resuming from a checkpoint if any."""
+    """Train `spec` (resolved first, see fgcore.train.resolve) into its (locked, incomplete) cache entry,
+    resuming from a checkpoint if any."""
+    spec = resolve(spec)
     if device:
         chosen = torch.device(device)
     else:
@@ -102,6 +104,7 @@ def time_epochs(spec: RunSpec, *, device: str | torch.device | None = None, epoc
     """Wall seconds of each of `epochs` training epochs of `spec`, each cut after `steps` steps when
     given (SGD steps only: no evaluation, nothing written). The first includes cuDNN autotuning and
     compilation: a warm-up."""
+    spec = resolve(spec)
     trainer = _Trainer(spec, None, torch.device(device) if device else default_device(spec), False,
                        execution or Execution())
     trainer._load_data()
@@ -158,20 +161,22 @@ class _Trainer:
         self.n_classes = n_classes
         self.n_train_classes = fglabels.n_training_labels(spec.labeling, n_classes=n_classes,
                                                           superclass_map=superclass_map)
+        original = fglabels.original_class(spec.labeling, n_classes=n_classes)
+        # Training label -> original class where the head also predicts the original class (identity, fine).
+        self.original_of = None if original is None else torch.as_tensor(original, device=self.device)
         self.datasets = {"train": train, "test": test}
         images = train.x.ndim == 4
-        normalize = spec.normalize if spec.normalize != "auto" else ("per_channel" if images else "none")
-        mean, std = channel_stats(train.x) if normalize == "per_channel" else (None, None)
-        if normalize == "per_channel" and not images:
-            raise ValueError(f"RunSpec argument `normalize`: per_channel needs image data (n, C, H, W); "
-                             f"{spec.dataset} gives shape {train.x.shape}")
-        augment = spec.augment
-        if augment == "auto":
-            augment = "crop_flip" if images and train.x.shape[1:] == (3, 32, 32) else "none"
-        if augment == "crop_flip" and not images:
-            raise ValueError(f"RunSpec argument `augment`: crop_flip needs image data; {spec.dataset} "
-                             f"gives shape {train.x.shape}")
-        self.augment = augment == "crop_flip"
+        if "auto" in (spec.augment, spec.normalize):
+            raise SpecError(f"the trainer needs a resolved spec (fgcore.train.resolve); {spec.short} has "
+                            f"augment={spec.augment!r}, normalize={spec.normalize!r}")
+        if spec.normalize == "per_channel" and not images:
+            raise SpecError(f"RunSpec argument `normalize`: per_channel needs image data (n, C, H, W); "
+                            f"{spec.dataset} gives shape {train.x.shape}")
+        mean, std = channel_stats(train.x) if spec.normalize == "per_channel" else (None, None)
+        if spec.augment == "crop_flip" and not images:
+            raise SpecError(f"RunSpec argument `augment`: crop_flip needs image data; {spec.dataset} "
+                            f"gives shape {train.x.shape}")
+        self.augment = spec.augment == "crop_flip"
         self.channels_last = self.execution.channels_last and images
         self.splits: dict[str, DeviceSplit] = {
             name: prepare_split(ds.x, self.y_train[name], ds.y, device=self.device, mean=mean, std=std,
@@ -190,7 +195,7 @@ class _Trainer:
         self.model = model
         # The training forward pass; compiled when asked (the weights are shared with self.model).
         self.forward = torch.compile(model, backend=self.execution.compile) if self.execution.compile else model
-        self.loss_fn = fglosses.get_loss(spec.loss, num_outputs=outputs)
+        self.loss_fn = fglosses.get_loss(spec.loss, num_outputs=outputs)  # its predict() gives the labels
         params = [p for p in model.parameters() if p.requires_grad]
         fused = {"fused": True} if self.execution.fused_sgd else {}
         self.optimizer = torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum,
@@ -224,7 +229,7 @@ class _Trainer:
             loss.backward()
             self.optimizer.step()
             total_loss += loss.detach() * len(index)
-            correct += (fglosses.predict(out.detach(), spec.loss) == y).sum()
+            correct += (self.loss_fn.predict(out.detach()) == y).sum()
         if not torch.isfinite(total_loss):
             raise FloatingPointError(f"training diverged at epoch {epoch} (loss is {total_loss.item()}); "
                                      f"lower the learning rate of {spec.short}")
@@ -260,7 +265,7 @@ class _Trainer:
             h, out = h.float(), out.float()
             y = split.y_train[index]
             total_loss += self.loss_fn(out, y).double() * y.numel()
-            pred = fglosses.predict(out, spec.loss)
+            pred = self.loss_fn.predict(out)
             correct += (pred == y).sum()
             original_pred = self._original_prediction(pred)
             if original_pred is not None:
@@ -272,7 +277,7 @@ class _Trainer:
                 kept.append(h.cpu())
         record[f"{name}_loss"] = total_loss.item() / split.n
         record[f"{name}_acc"] = correct.item() / split.n
-        if spec.labeling in ORIGINAL_HEAD_LABELINGS:
+        if self.original_of is not None:
             record[f"{name}_acc_original"] = correct_original.item() / split.n
         if statistics:
             train_stats = accumulators["train"].result()
@@ -286,10 +291,8 @@ class _Trainer:
         return record, arrays
 
     def _original_prediction(self, pred: torch.Tensor) -> torch.Tensor | None:
-        """Original-class predictions where the head can give them (ORIGINAL_HEAD_LABELINGS)."""
-        if self.spec.labeling not in ORIGINAL_HEAD_LABELINGS:
-            return None
-        return pred % self.n_classes  # identity: pred < C already; fine: fine label f -> f mod C
+        """Original-class predictions where the head can give them (fgcore.labels.original_class)."""
+        return None if self.original_of is None else self.original_of[pred]
 
     def _evaluate(self, epoch: int, record: dict[str, Any]) -> None:
         spec = self.spec

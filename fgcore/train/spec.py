@@ -8,13 +8,19 @@ whether the run computes in float32 or under bf16 autocast. Choices that change 
 device, channels_last, cuDNN autotuning, fused SGD, torch.compile) are not part of it; on CUDA they
 make runs non-bit-reproducible (cuDNN picks its algorithms at run time), never differently defined.
 
+A RunSpec is a value: its key is a function of its fields and nothing else. Choices it leaves open
+("auto" augmentation and normalisation, a data set's options the environment fills in, such as a
+cifar10 run's source) are made by fgcore.train.resolve when an experiment is loaded or a run is
+trained, and the resolved spec (so its key) holds them.
+
 Defaults where the paper is silent live here, in one place (README: "Defaults"):
 - batch size 128, SGD with momentum 0.9, step schedule (x0.1 at 1/3 and 2/3 of the epochs; the paper
   says only "a standard learning rate decay schedule"), 350 epochs (Fig. 5 shows epoch 350);
-- augmentation "auto": random crop with 4 px zero padding + horizontal flip for 3x32x32 images
-  (CIFAR), none for anything else;
-- normalisation "auto": per-channel standardisation with the training split's mean/std for image
-  tensors (n, C, H, W), none for vector data (n, d) such as the Gaussian mixtures of App. B;
+- augmentation "auto": what the data set declares (fgcore.data.DatasetInfo): random crop with 4 px zero
+  padding + horizontal flip for CIFAR, none for the others; by the samples' shape where a data set
+  declares nothing (crop + flip for 3x32x32 images);
+- normalisation "auto": per-channel standardisation with the training split's mean/std for image data
+  sets, none for vector data such as the Gaussian mixtures of App. B;
 - snapshots (full train + test features) at epochs 0, 1, 2, 5, 10, 20, 40, 80, 120, 160, 200, 240,
   280, 320, 350 scaled to the run's length; per-epoch statistics every epoch (stats_every = 1).
 """
@@ -27,16 +33,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .. import settings
+from ..data.registry import AUGMENTATIONS as DATA_AUGMENTATIONS
+from ..data.registry import NORMALIZATIONS as DATA_NORMALIZATIONS
+from ..errors import SpecError
 
 # Bump when a change to the training code changes what a cached run would contain.
 TRAINING_CODE_VERSION = 1
 
-LOSSES = ("cross_entropy", "unhinged")
 OPTIMIZERS = ("sgd", "gd")
 SCHEDULES = ("step", "cosine", "constant")
-AUGMENTATIONS = ("auto", "none", "crop_flip")
-NORMALIZATIONS = ("auto", "none", "per_channel")
+AUGMENTATIONS = ("auto", *DATA_AUGMENTATIONS)
+NORMALIZATIONS = ("auto", *DATA_NORMALIZATIONS)
 # float32: no autocast (and no TF32 on CUDA); bf16: torch.autocast with bfloat16 (the gpu fixtures).
 PRECISIONS = ("float32", "bf16")
 # Fields added after runs were first cached enter the key only when they differ from these values,
@@ -70,13 +77,17 @@ class RunSpec:
     """One training run. See the module docstring for the defaults and why.
 
     dataset:      a name fgcore.data.load knows ("digits", "fashion_mnist", "cifar10", "cifar100",
-                  "image_folder:<path>", "gaussian_mixture", "theory_clusters")
-    data_args:    options passed to fgcore.data.load (e.g. sigma2 for gaussian_mixture)
+                  "gaussian_mixture", "theory_clusters", any registered one, "image_folder:<path>", or
+                  an import path "package.module:attribute")
+    data_args:    options passed to fgcore.data.load (e.g. sigma2 for gaussian_mixture; cifar10's
+                  source, filled in by resolve)
     subset:       seeded, stratified number of training samples (None: the whole split)
     test_subset:  the same for the test split
-    labeling:     "coarse:K", "random_coarse:K", "fine", "natural", "identity"
+    labeling:     "coarse:K", "random_coarse:K", "fine", "natural", "random_natural", "identity"
+                  (fgcore.labels.LABELINGS), or an import path naming a fgcore.labels.Labeling
     model:        a name fgcore.models.build knows, or "package.module:callable"
-    loss:         "cross_entropy" or "unhinged" (Sec. 7)
+    loss:         "cross_entropy" or "unhinged" (Sec. 7) (fgcore.losses.LOSSES), or an import path
+    augment, normalize: "auto" (decided by resolve), or the choice itself
     optimizer:    "sgd" (minibatch, momentum) or "gd" (full-batch gradient descent, the theory setting)
     epochs:       number of passes (for "gd": number of gradient steps)
     snapshot_epochs: epochs whose full train/test features are stored (None: default_snapshots)
@@ -111,12 +122,13 @@ class RunSpec:
     precision: str = "float32"
 
     def __post_init__(self) -> None:
-        def bad(name: str, why: str) -> ValueError:
-            return ValueError(f"RunSpec argument `{name}`: {why}")
+        def bad(name: str, why: str) -> SpecError:
+            return SpecError(f"RunSpec argument `{name}`: {why}")
 
-        if not isinstance(self.dataset, str) or not self.dataset:
-            raise bad("dataset", f"expected a dataset name, got {self.dataset!r}")
-        for name, allowed in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
+        for name in ("dataset", "labeling", "model", "loss"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise bad(name, f"expected a name, got {getattr(self, name)!r}")
+        for name, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
                               ("augment", AUGMENTATIONS), ("normalize", NORMALIZATIONS),
                               ("precision", PRECISIONS)):
             value = getattr(self, name)
@@ -156,7 +168,7 @@ class RunSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(
+            raise SpecError(
                 f"RunSpec: unknown field(s) {', '.join(unknown)}; valid fields are {', '.join(sorted(known))}"
             )
         return cls(**dict(data))
@@ -168,22 +180,9 @@ class RunSpec:
         data.update(changes)
         return RunSpec.from_dict(data)
 
-    def data_variant(self) -> str | None:
-        """Which copy of the data a `cifar10` run reads (part of the cache key, see below).
-
-        FGCORE_CIFAR10 switches the same fixture between the official archive and a class-per-folder
-        copy (the JPEG copy is lossy), so runs on the two must not share a cache entry.
-        """
-        if self.dataset != "cifar10" or "source" in self.data_args:
-            return None
-        source = settings.raw(settings.CIFAR10) or ""
-        return "image_folder" if source.startswith("image_folder:") else "official"
-
     def canonical_json(self) -> str:
         spec = {k: v for k, v in self.to_dict().items() if KEY_DEFAULTS.get(k, object()) != v}
         payload = {"spec": spec, "training_code_version": TRAINING_CODE_VERSION}
-        if self.data_variant() is not None:
-            payload["data_variant"] = self.data_variant()
         return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
     @property
