@@ -4,4 +4,4 @@
 import importlib.metadata as _md
 
 if not any(ep.name == "fgcore" for ep in _md.entry_points(group="pytest11")):
-    pytest_plugins = ["fgcore.pytest_plugin"]
+    pytest_plugins = ["fgcore.suite.plugin"]

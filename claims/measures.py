@@ -1,6 +1,6 @@
 """What the claims measure: one function per quantity, each taking a Subject (the runs of an experiment,
 or of a control in its place, at one base seed) and returning one number. The numbers themselves come
-from fgcore.analysis, so a researcher in a notebook computes the same thing the same way."""
+from fgcore.run_metrics, so a researcher in a notebook computes the same thing the same way."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from fgcore import analysis, metrics
-from fgcore.claim_record import NotMeasured
+from fgcore import run_metrics, metrics
+from fgcore.suite.record import NotMeasured
 
 EMERGENCE_LEVEL = 0.5   # a line "has emerged" once it is half-way dark on the normalised scale (Sec. 4.1)
 
@@ -25,13 +25,13 @@ def _trained_snapshots(run) -> list[int]:
 # -- Sec. 4, Fig. 3 ---------------------------------------------------------------------------------
 def nc1_fall(subject) -> float:
     """NC1 at the end / NC1 of the untrained network (epoch 0)."""
-    curve = analysis.collapse_curve(subject.run)
+    curve = run_metrics.collapse_curve(subject.run)
     return curve["nc1"][-1] / curve["nc1"][0]
 
 
 def nc2_fall(subject) -> float:
     """NC2 at the end / NC2 of the untrained network."""
-    curve = analysis.collapse_curve(subject.run)
+    curve = run_metrics.collapse_curve(subject.run)
     return curve["nc2"][-1] / curve["nc2"][0]
 
 
@@ -39,7 +39,7 @@ def nc2_fall(subject) -> float:
 def line_gap_first(subject) -> float:
     """darkness(diagonal) - darkness(superclass lines) at the first snapshot after training starts."""
     run = subject.run
-    first = analysis.lines(run, _trained_snapshots(run)[0])
+    first = run_metrics.lines(run, _trained_snapshots(run)[0])
     return first.darkness_diagonal - first.darkness_same_superclass
 
 
@@ -47,7 +47,7 @@ def diagonal_lead(subject) -> float:
     """Epochs by which the diagonal line emerges before the superclass lines; NotMeasured unless both
     emerge within the run (a line that never emerges has no emergence epoch to compare)."""
     run = subject.run
-    history = analysis.lines_history(run, _trained_snapshots(run))
+    history = run_metrics.lines_history(run, _trained_snapshots(run))
     emerged = metrics.emergence(history, EMERGENCE_LEVEL)
     never = [name.replace("_", "-") + " line" for name, epoch in emerged.items() if epoch is None]
     if never:
@@ -61,23 +61,23 @@ def diagonal_lead(subject) -> float:
 def diag_ratio(subject) -> float:
     """Same-superclass D / diagonal D at the end; the median over the experiment's runs (several random
     permutations are judged together: "random class pairs" means no particular permutation)."""
-    return _median(analysis.superclass_to_diagonal(run, "last") for run in subject.all_runs)
+    return _median(run_metrics.superclass_to_diagonal(run, "last") for run in subject.all_runs)
 
 
 def worst_diag_ratio(subject) -> float:
     """The largest same-superclass D / diagonal D over the snapshots after training starts."""
     run = subject.run
-    return max(analysis.superclass_to_diagonal(run, e) for e in _trained_snapshots(run))
+    return max(run_metrics.superclass_to_diagonal(run, e) for e in _trained_snapshots(run))
 
 
 # -- Sec. 4.2-4.3, Fig. 6, 9 ------------------------------------------------------------------------
 def purity(subject) -> float:
     """Mean purity of k-means clusters on each superclass's t-SNE embedding (against original classes)."""
-    return analysis.clp(subject.run, random_state=subject.seed).mean_purity
+    return run_metrics.clp(subject.run, random_state=subject.seed).mean_purity
 
 
 def _clp_numbers(run, seed: int) -> dict:
-    result, probe = analysis.clp(run, random_state=seed), analysis.lpo(run, random_state=seed)
+    result, probe = run_metrics.clp(run, random_state=seed), run_metrics.lpo(run, random_state=seed)
     span = probe.accuracy - result.chance
     fraction = (result.accuracy - result.chance) / span if span > 0 else None
     return {"clp": result.accuracy, "lpo": probe.accuracy, "chance": result.chance, "fraction": fraction}
@@ -110,7 +110,7 @@ def clp_lpo_gap(subject) -> float:
 def ot_accuracy(subject) -> float:
     """OT of Fig. 9: the best test accuracy of the [compare] ot run (trained on the original labels)."""
     (_, ot_run), = subject.compare("ot")
-    return analysis.best_test_accuracy(ot_run)
+    return run_metrics.best_test_accuracy(ot_run)
 
 
 def clp_ot_gap(subject) -> float:
@@ -123,7 +123,7 @@ def mean_group_ratio(runs) -> float:
     none). Per group, not pooled: the pooled ratio weighs the five-class group 'tops' most, and then the
     natural run's value depends on the training seed enough to flip the verdict (measured: pooled 1.17 at
     one of five seeds, mean of groups >= 1.36 at all five)."""
-    return float(np.mean([np.mean(list(analysis.distance_ratio(run).per_superclass.values())) for _, run in runs]))
+    return float(np.mean([np.mean(list(run_metrics.distance_ratio(run).per_superclass.values())) for _, run in runs]))
 
 
 def random_over_natural(subject) -> float:
@@ -185,13 +185,13 @@ def halves_apart_end(subject) -> float:
 
 # -- App. B, Fig. 17-18 --------------------------------------------------------------------------------
 def sigma_curves(subject) -> dict:
-    return analysis.ratio_curves(subject.runs, "data_args.sigma2")
+    return run_metrics.ratio_curves(subject.runs, "data_args.sigma2")
 
 
 def sigma_rank(weight_decay: float):
     def measure(subject) -> float:
         curve = sigma_curves(subject)[weight_decay]
-        return analysis.spearman(curve["x"], curve["median"])
+        return run_metrics.spearman(curve["x"], curve["median"])
     return measure
 
 
@@ -204,8 +204,8 @@ def sigma_growth(weight_decay: float):
 
 def tau_curves(subject) -> tuple[dict, dict]:
     """(similar, dissimilar) ratio curves against tau^2 (App. B.1)."""
-    similar = analysis.ratio_curves(subject.runs, "data_args.tau2", group_key=None, superclasses="similar")[None]
-    dissimilar = analysis.ratio_curves(subject.runs, "data_args.tau2", group_key=None,
+    similar = run_metrics.ratio_curves(subject.runs, "data_args.tau2", group_key=None, superclasses="similar")[None]
+    dissimilar = run_metrics.ratio_curves(subject.runs, "data_args.tau2", group_key=None,
                                        superclasses="dissimilar")[None]
     return similar, dissimilar
 
@@ -217,7 +217,7 @@ def similar_over_dissimilar(subject) -> float:
 
 def tau_rank(subject) -> float:
     similar, _ = tau_curves(subject)
-    return analysis.spearman(similar["x"], similar["median"])
+    return run_metrics.spearman(similar["x"], similar["median"])
 
 
 def tau_growth(subject) -> float:
@@ -230,7 +230,7 @@ def theory_ratios(runs, epoch="last") -> dict[int, list[float]]:
     """d -> the Sec. 7 ratio of each run at that d."""
     table: dict[int, list[float]] = {}
     for _, run in runs:
-        table.setdefault(run.spec.data_args["d"], []).append(analysis.theory_ratio(run, epoch))
+        table.setdefault(run.spec.data_args["d"], []).append(run_metrics.theory_ratio(run, epoch))
     return dict(sorted(table.items()))
 
 

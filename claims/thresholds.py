@@ -1,7 +1,7 @@
 """Every threshold of the claims suite, declared once: comparison, value, what it means, and where the
 number comes from (the paper, a chance baseline, or a measurement stated here)."""
 
-from fgcore.claim_record import Threshold
+from fgcore.suite.record import Threshold
 
 # -- Sec. 4, Fig. 3: Neural Collapse on the coarse labels -----------------------------------------
 NC1_FALL = Threshold("<=", 0.1, why="NC1 falls by orders of magnitude (~1 -> ~0.01); a tenfold fall at least",

@@ -176,6 +176,17 @@ def progress_dir() -> Path | None:
     return Path(value) if value else None
 
 
+def set_progress_dir(folder: str | os.PathLike | None) -> str | None:
+    """Set (None: unset) $FGCORE_PROGRESS_DIR for this process and the processes it starts (a claims
+    session's xdist workers); returns the previous value, to restore it."""
+    previous = os.environ.get(PROGRESS_DIR.name)
+    if folder is None:
+        os.environ.pop(PROGRESS_DIR.name, None)
+    else:
+        os.environ[PROGRESS_DIR.name] = str(folder)
+    return previous
+
+
 # -- other processes ---------------------------------------------------------------------------------
 def temp_dirs() -> tuple[Path, ...]:
     """The temporary folders this process is told about ($TMPDIR, $TMP, $TEMP), where set."""

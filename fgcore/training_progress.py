@@ -3,7 +3,7 @@
 - In a terminal: a tqdm bar, with the loss and accuracies as its postfix.
 - In a log file (a SLURM task, a sweep worker: stderr is not a terminal): a plain line at most every
   $FGCORE_LOG_PROGRESS_SECONDS (default 30) and one at the end, never a redraw per epoch.
-- For a watcher (the progress of a claims session, fgcore.claims_progress): where $FGCORE_PROGRESS_DIR
+- For a watcher (the progress of a claims session, fgcore.suite.progress): where $FGCORE_PROGRESS_DIR
   is set, a small JSON file per run in that folder (its epoch, its pace), rewritten at most once a
   second; the functions in LISTENERS are called after each write (a watcher in the same process).
 
@@ -28,7 +28,7 @@ PROGRESS_DIR_ENV = settings.PROGRESS_DIR.name
 FILE_SECONDS = 1.0  # a watcher polls every few seconds; more frequent writes would only cost
 PACE_EPOCHS = 20  # the pace is measured over the last this many epochs (a machine's load changes)
 # Called (no arguments) in the training process each time a watcher file was written: a pytest
-# session that trains in its own process reports from its main thread (fgcore.claims_progress).
+# session that trains in its own process reports from its main thread (fgcore.suite.progress).
 LISTENERS: list = []
 
 

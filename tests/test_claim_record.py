@@ -5,15 +5,15 @@ import math
 
 import pytest
 
-from fgcore.catalog import CLAIMS, ClaimInfo
-from fgcore.claim_record import ClaimRecord, NotMeasured, SuiteError, Threshold
+from fgcore.suite.catalog import CLAIMS, ClaimInfo
+from fgcore.suite.record import ClaimRecord, NotMeasured, SuiteError, Threshold
 
 RATIO = Threshold("<=", 0.1, why="because", source="a test")
 GAP = Threshold(">=", 0.2, why="gap", source="a test")
 
 
 def record(rule="median"):
-    info = ClaimInfo("x", "Sec. 0", "statement", "nc_curves", 0.1, seed_rule=rule)
+    info = ClaimInfo("x", "Sec. 0", "statement", 0.1, seed_rule=rule)
     return ClaimRecord(info, tier="fast", experiment="exp", nodeid="t", seeds=[0, 1, 2])
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fgcore.catalog import CLAIMS
+from fgcore.suite.catalog import CLAIMS
 from fgcore.cli import main as fgcore_main
 from fgcore.report import baseline
 from fgcore.report.compare import compare, format_table

@@ -28,9 +28,9 @@ snapshot_epochs = [0, {epochs}]
 
 CLAIMS = '''
 import pytest
-from fgcore import analysis
-from fgcore.claim_layer import Check
-from fgcore.claim_record import Threshold
+from fgcore import run_metrics
+from fgcore.suite.checks import Check
+from fgcore.suite.record import Threshold
 
 
 def accuracy(subject):
@@ -46,7 +46,7 @@ ANYTHING = Check("training accuracy, any value", accuracy, Threshold(">=", 0.0, 
 @pytest.mark.claim("nc1-collapse", applies_to="coarse")
 def test_good(claim):
     subject = claim.verify([LEARNS], terminal_phase=False)
-    claim.figure("nc_curves", **analysis.collapse_curve(subject.run))
+    claim.figure("nc_curves", **run_metrics.collapse_curve(subject.run))
 
 
 @pytest.mark.claim("nc2-etf", applies_to="coarse")
@@ -71,7 +71,7 @@ def _plugin_args() -> list[str]:
     import importlib.metadata
 
     installed = any(ep.name == "fgcore" for ep in importlib.metadata.entry_points(group="pytest11"))
-    return [] if installed else ["-p", "fgcore.pytest_plugin"]
+    return [] if installed else ["-p", "fgcore.suite.plugin"]
 
 
 @pytest.fixture

@@ -21,13 +21,12 @@ import pytest
 from markupsafe import escape
 from PIL import Image
 
-from fgcore.catalog import CLAIMS
+from fgcore.suite.catalog import CLAIMS
 from fgcore.cli import main as fgcore_main
 from fgcore.report import build, figures
 from fgcore.report.html import anchor, render_page
 from fgcore.vocabulary import CONTROL_STATUSES, VERDICTS
-from fgcore.report.pytest_html_columns import (HEADERS, claim_record, pytest_html_results_table_header,
-                                               pytest_html_results_table_row)
+from fgcore.suite.html_columns import HEADERS, add_header, add_row, claim_record
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -350,12 +349,12 @@ class FakeReport:
 
 def test_pytest_html_columns_show_measured_threshold_and_verdict():
     header = ["<th>Result</th>", "<th>Test</th>", "<th>Duration</th>", "<th>Links</th>"]
-    pytest_html_results_table_header(header)
+    add_header(header)
     assert header[2:6] == HEADERS and len(header) == 8
     record = next(r for r in sample()["claims"] if r["op"] == "<=")
     claim_row = ["<td>r</td>", "<td>t</td>", "<td>d</td>", "<td>l</td>"]
-    pytest_html_results_table_row(FakeReport([("fg_claim", json.dumps(record))]), claim_row)
+    add_row(FakeReport([("fg_claim", json.dumps(record))]), claim_row)
     assert len(claim_row) == 8 and record["verdict"] in claim_row[5] and "≤" in claim_row[4]
     plain_row = ["<td>r</td>", "<td>t</td>", "<td>d</td>", "<td>l</td>"]
-    pytest_html_results_table_row(FakeReport([]), plain_row)
+    add_row(FakeReport([]), plain_row)
     assert len(plain_row) == 8 and claim_record(FakeReport([])) is None

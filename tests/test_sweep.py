@@ -331,7 +331,7 @@ def _plugin_args() -> list[str]:
     import importlib.metadata
 
     installed = any(ep.name == "fgcore" for ep in importlib.metadata.entry_points(group="pytest11"))
-    return [] if installed else ["-p", "fgcore.pytest_plugin"]
+    return [] if installed else ["-p", "fgcore.suite.plugin"]
 
 
 def test_claims_read_the_cache_a_sweep_filled_and_name_the_sweep_for_a_missing_run(local_sweep, pytester, claim_probe,

@@ -6,7 +6,7 @@ Records are keyed by (claim id, experiment). For each key:
   that errs there gives no evidence), reported per check and control; for baselines written before
   controls were per check, when the verdict of the controls taken together changed; DRIFT when the
   primary value moved by more than the claim's tolerance (the record's "tolerance", else the
-  baseline's, else fgcore.catalog; an id outside the catalog without one gets 0: any change is
+  baseline's, else fgcore.suite.catalog; an id outside the catalog without one gets 0: any change is
   reported). All fail.
 - skipped or not run on either side: "skipped", reported and not compared (a tier without its data or
   device must not fail CI; the skip reason is in the report).
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog import CLAIMS
+from ..suite.catalog import CLAIMS
 from .baseline import control_statuses, control_verdict
 from .payload import load_payload, number, record_key, select_tiers, verdict
 from ..vocabulary import NOT_COMPARED

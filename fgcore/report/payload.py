@@ -1,7 +1,7 @@
 """Reading a claims payload (the JSON the claims plugin writes) and the small facts the report needs.
 
-The payload shape is documented in fgcore/pytest_plugin.py (pytest_sessionfinish) and
-fgcore/claim_record.py (ClaimRecord.to_dict). Records are read defensively (`.get` with defaults):
+The payload shape is documented in fgcore/suite/session.py (ClaimsSession.finish) and
+fgcore/suite/record.py (ClaimRecord.to_dict). Records are read defensively (`.get` with defaults):
 a report about an old or partial session should still render.
 """
 
@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..catalog import CLAIMS
+from ..suite.catalog import CLAIMS
 from ..vocabulary import NOT_RUN, TIER_ORDER
 
 

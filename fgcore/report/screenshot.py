@@ -225,7 +225,7 @@ def screenshots(browser: Browser, out: Path) -> tuple[Path, Path]:
 
 def report_claim_ids(index: Path) -> list[str]:
     """The claim ids a report page must show: every catalog id and every id of its claims.json."""
-    from ..catalog import CLAIMS
+    from ..suite.catalog import CLAIMS
 
     ids = set(CLAIMS)
     records = index.parent / "claims.json"

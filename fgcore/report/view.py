@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..catalog import CLAIMS
+from ..suite.catalog import CLAIMS
 from . import check_table, controls
 from .format import DASH, anchor, num, plural, threshold_text
 from .page_figures import FigureCache, figure_view

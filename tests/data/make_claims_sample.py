@@ -1,9 +1,9 @@
 """Write tests/data/claims_sample.json: a recorded claims payload for the report and compare tests.
 
-The payload has the shape fgcore/pytest_plugin.py writes (see ClaimRecord.to_dict): one record per
+The payload has the shape a claims session writes (fgcore/suite/session.py; see ClaimRecord.to_dict): one record per
 claim x experiment, each check with its threshold (why, source), its values per seed on the
 experiment and on each negative control that must make it fail, and the record's controls with their
-status. It covers every claim id of fgcore.catalog, every figure kind the report draws, every verdict
+status. It covers every claim id of fgcore.suite.catalog, every figure kind the report draws, every verdict
 (holds, fails, precondition failed, error, skipped, not run), a control on which a check passes (a
 defect) and controls in error (a NaN value; a missed precondition). The numbers imitate what the
 claims suite measures (NC1 1.12 -> 0.020 on digits, the no-collapse MLP's NC1 ratio 0.163 and NC2
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fgcore.catalog import CLAIMS
+from fgcore.suite.catalog import CLAIMS
 
 OUT = Path(__file__).with_name("claims_sample.json")
 RNG = np.random.default_rng(20230723)
@@ -105,9 +105,11 @@ def record(claim_id, experiment, tier, *, checks=(), figures=(), runs=None, sour
         else:
             holds = bool(checks) and all(c["passed"] for c in checks) and DEFECT not in statuses
             verdict = "holds" if holds else "fails"
-    test_module = {"nc": "test_neural_collapse", "di": "test_class_distance", "ts": "test_visualisation_clp",
-                   "cl": "test_visualisation_clp", "se": "test_semantic_similarity", "fi": "test_fine_labels",
-                   "gm": "test_gaussian_mixtures", "th": "test_theory"}.get(claim_id[:2], "test_architectures")
+    test_module = {"nc": "test_sec4_neural_collapse", "di": "test_sec4_1_class_distance",
+                   "ts": "test_sec4_2_tsne_and_clp", "cl": "test_sec4_2_tsne_and_clp",
+                   "se": "test_sec5_semantic_similarity", "fi": "test_sec6_fine_labels",
+                   "gm": "test_app_b_gaussian_mixtures", "th": "test_sec7_theory"}.get(
+        claim_id[:2], "test_app_cfgh_labelings_networks_grid")
     return {
         "id": claim_id, "paper": info.paper, "statement": info.statement, "tier": tier,
         "experiment": experiment,

@@ -8,8 +8,8 @@ import measures as m
 import pytest
 import thresholds as t
 
-from fgcore import analysis
-from fgcore.claim_layer import Check
+from fgcore import run_metrics
+from fgcore.suite.checks import Check
 
 NC1_FALL = Check("NC1 at the end / NC1 of the untrained network", m.nc1_fall, t.NC1_FALL, controls=("no_collapse",))
 NC2_FALL = Check("NC2 at the end / NC2 of the untrained network", m.nc2_fall, t.NC2_FALL, controls=("no_collapse",))
@@ -18,10 +18,10 @@ NC2_FALL = Check("NC2 at the end / NC2 of the untrained network", m.nc2_fall, t.
 @pytest.mark.claim("nc1-collapse", applies_to="coarse")
 def test_nc1_collapse(claim):
     subject = claim.verify([NC1_FALL], terminal_phase=True)
-    claim.figure("nc_curves", **analysis.collapse_curve(subject.run))
+    claim.figure("nc_curves", **run_metrics.collapse_curve(subject.run))
 
 
 @pytest.mark.claim("nc2-etf", applies_to="coarse")
 def test_nc2_etf(claim):
     subject = claim.verify([NC2_FALL], terminal_phase=True)
-    claim.figure("nc_curves", **analysis.collapse_curve(subject.run))
+    claim.figure("nc_curves", **run_metrics.collapse_curve(subject.run))

@@ -10,7 +10,7 @@ import measures as m
 import pytest
 import thresholds as t
 
-from fgcore.claim_layer import Check
+from fgcore.suite.checks import Check
 
 FINE_STRUCTURE = ("no_subclusters", "collapsed")
 PURITY = Check("mean t-SNE cluster purity over superclasses", m.purity, t.PURITY, controls=FINE_STRUCTURE)
@@ -37,9 +37,9 @@ def clp_figure(claim, subject, ot: float | None = None) -> None:
 @pytest.mark.claim("tsne-subclusters", applies_to="coarse")
 def test_tsne_subclusters(claim):
     subject = claim.verify([PURITY], terminal_phase=True)
-    from fgcore import analysis
+    from fgcore import run_metrics
 
-    tsne_figure(claim, subject.run, analysis.clp(subject.run, random_state=subject.seed))
+    tsne_figure(claim, subject.run, run_metrics.clp(subject.run, random_state=subject.seed))
 
 
 @pytest.mark.claim("clp-recovers", applies_to="coarse")

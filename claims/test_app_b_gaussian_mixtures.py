@@ -10,7 +10,7 @@ import measures as m
 import pytest
 import thresholds as t
 
-from fgcore.claim_layer import Check
+from fgcore.suite.checks import Check
 
 WEIGHT_DECAYS = (5e-4, 5e-5)   # the trend must hold at these; at 5e-3 the paper's runs do not all fit
 SIGMA = [check for wd in WEIGHT_DECAYS for check in (

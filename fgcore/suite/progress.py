@@ -12,7 +12,7 @@ session folder ($FGCORE_PROGRESS_DIR, written by fgcore.training_progress), the 
 the claims write the plan there, and the controller reads the folder from a thread and writes through
 pytest's terminal reporter. Without xdist the tests train in the controller itself: it reads the
 folder from the training loop (training_progress.LISTENERS), with pytest's capturing suspended for the
-line. Registered by fgcore.pytest_plugin.
+line. The plugin's hooks (fgcore.suite.plugin) call it.
 """
 
 from __future__ import annotations
@@ -29,31 +29,23 @@ from typing import Any
 
 import pytest
 
-from . import training_progress
-from .training_progress import PROGRESS_DIR_ENV, clock
+from .. import training_progress
+from .. import settings
+from ..training_progress import clock
 
 PLAN_FILE = "plan.json"
 TICK_SECONDS = 1.0
 STALE_SECONDS = 120.0  # a run whose file has not changed for this long is shown as silent
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("fgcore", "fgcore claims")
-    group.addoption("--fg-progress", type=float, default=float(os.environ.get("FGCORE_PROGRESS_SECONDS", 30)),
-                    metavar="SECONDS",
-                    help="while claims train runs: a progress line (runs, epochs, time left) every SECONDS "
-                         "(default 30; 0: none)")
+WORKER_INPUT_KEY = "fgcore_progress_dir"   # how the controller tells xdist workers its session folder
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):  # an xdist worker: its runs' progress goes to the controller's folder
-        folder = config.workerinput.get("fgcore_progress_dir")
-        if folder:
-            os.environ[PROGRESS_DIR_ENV] = folder
-        return
-    if config.getoption("--fg-progress", 0) <= 0:
-        return
-    config.pluginmanager.register(SessionProgress(config), "fgcore-claims-progress")
+def use_controller_folder(config: pytest.Config) -> None:
+    """In an xdist worker: the runs it trains report to the controller's session folder."""
+    folder = config.workerinput.get(WORKER_INPUT_KEY)
+    if folder:
+        settings.set_progress_dir(folder)
 
 
 # -- the plan: which runs the selected claims read --------------------------------------------------
@@ -78,15 +70,14 @@ def referenced_experiments(experiment: Any, known: set[str]) -> set[str]:
     return names - {experiment.name}
 
 
-def plan_runs(items: list[pytest.Item], config: pytest.Config) -> dict[str, Any] | None:
+def plan_runs(items: list[pytest.Item], options: Any, fixtures: Any) -> dict[str, Any] | None:
     """The runs the collected claims read (their experiments and those they name), cached or not."""
-    from .experiments import available, load_experiment
-    from .train.cache import RunStore
+    from ..train.cache import RunStore
 
     claims = [item for item in items if item.get_closest_marker("claim")]
     if not claims:
         return None
-    known = available()
+    known = fixtures.available()
     wanted: set[str] = set()
     for item in claims:
         name = getattr(item, "callspec", None) and item.callspec.params.get("experiment")
@@ -94,16 +85,15 @@ def plan_runs(items: list[pytest.Item], config: pytest.Config) -> dict[str, Any]
             wanted.add(name)
     todo = list(wanted)
     while todo:  # the experiments named by the named ones too
-        for name in referenced_experiments(load_experiment(known[todo.pop()]), set(known)):
+        for name in referenced_experiments(fixtures.load(known[todo.pop()]), set(known)):
             if name not in wanted:
                 wanted.add(name)
                 todo.append(name)
-    get = config.getoption
-    profile, base, count = get("--fg-profile", "paper"), get("--fg-seed", 0), max(1, get("--fg-seeds", 1))
-    store = RunStore(get("--fg-cache", None))
+    profile, base, count = options.profile, options.seed, options.seeds
+    store = RunStore(options.cache)
     runs: dict[str, dict[str, Any]] = {}
     for name in sorted(wanted):
-        experiment = load_experiment(known[name])
+        experiment = fixtures.load(known[name])
         for seed in range(base, base + count):
             for spec in experiment.run_specs(profile, seed=seed):
                 run = runs.setdefault(spec.key, {
@@ -111,7 +101,7 @@ def plan_runs(items: list[pytest.Item], config: pytest.Config) -> dict[str, Any]
                     "family": f"{spec.dataset}/{spec.model}", "cached": store.entry(spec.key).is_complete()})
                 if name not in run["experiments"]:
                     run["experiments"].append(name)
-    return {"claims": len(claims), "experiments": len(wanted), "runs": runs, "train": get("--fg-train", "missing")}
+    return {"claims": len(claims), "experiments": len(wanted), "runs": runs, "train": options.train}
 
 
 def header(plan: Mapping[str, Any]) -> str:
@@ -130,12 +120,11 @@ def header(plan: Mapping[str, Any]) -> str:
 class SessionProgress:
     """The controller's side: a session folder for the progress files, a thread that reports them."""
 
-    def __init__(self, config: pytest.Config):
-        self.config = config
-        self.interval = float(config.getoption("--fg-progress"))
+    def __init__(self, config: pytest.Config, options: Any, fixtures: Any):
+        self.config, self.options, self.fixtures = config, options, fixtures
+        self.interval = float(options.progress)
         self.folder = Path(tempfile.mkdtemp(prefix="fgcore-progress-"))
-        self.previous_env = os.environ.get(PROGRESS_DIR_ENV)
-        os.environ[PROGRESS_DIR_ENV] = str(self.folder)  # this process and the xdist workers it starts
+        self.previous_env = settings.set_progress_dir(self.folder)  # this process and its xdist workers
         self.started = time.monotonic()
         self.plan: dict[str, Any] | None = None
         self.header_said = False
@@ -147,13 +136,12 @@ class SessionProgress:
         n = getattr(config.option, "numprocesses", None)
         self.parallel = n if isinstance(n, int) and n > 0 else 1
 
-    # hooks ------------------------------------------------------------------------------------------
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
+    # what the plugin's hooks call ------------------------------------------------------------------
+    def collection_finished(self, items: list[pytest.Item]) -> None:
         """Without xdist this process collects: the plan is known here."""
-        self._set_plan(plan_runs(session.items, self.config))
+        self._set_plan(plan_runs(items, self.options, self.fixtures))
 
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
+    def start(self) -> None:
         if self.config.pluginmanager.hasplugin("dsession"):
             # xdist: the workers train; this controller waits for their reports, so a thread can write.
             self.thread = threading.Thread(target=self._watch, name="fgcore-claims-progress", daemon=True)
@@ -173,25 +161,20 @@ class SessionProgress:
         with capture.global_and_fixture_disabled():
             self._report()
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+    def node_collection_finished(self) -> None:
         """Under xdist the workers collect; the first to finish has written the plan."""
         self._read_plan()
 
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput["fgcore_progress_dir"] = str(self.folder)
+    def configure_node(self, node: Any) -> None:
+        node.workerinput[WORKER_INPUT_KEY] = str(self.folder)
 
-    def pytest_unconfigure(self, config: pytest.Config) -> None:
+    def close(self) -> None:
         if self._on_epoch in training_progress.LISTENERS:
             training_progress.LISTENERS.remove(self._on_epoch)
         self.stop.set()
         if self.thread is not None:
             self.thread.join(timeout=5)
-        if self.previous_env is None:
-            os.environ.pop(PROGRESS_DIR_ENV, None)
-        else:
-            os.environ[PROGRESS_DIR_ENV] = self.previous_env
+        settings.set_progress_dir(self.previous_env)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     # the plan ---------------------------------------------------------------------------------------
@@ -321,14 +304,13 @@ class SessionProgress:
 
 
 # -- the processes that collect (xdist workers) -----------------------------------------------------
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_finish(session: pytest.Session) -> None:
+def write_worker_plan(session: pytest.Session, options: Any, fixtures: Any) -> None:
     """An xdist worker writes the plan for the controller (before xdist reports its collection)."""
     config = session.config
-    folder = getattr(config, "workerinput", {}).get("fgcore_progress_dir")
+    folder = getattr(config, "workerinput", {}).get(WORKER_INPUT_KEY)
     if not folder or not Path(folder).is_dir():
         return
-    plan = plan_runs(session.items, config)
+    plan = plan_runs(session.items, options, fixtures)
     if plan is None:
         return
     temporary = Path(folder) / f".{PLAN_FILE}.{os.getpid()}.tmp"

@@ -2,7 +2,7 @@
 App. G (DenseNet-121), Sec. 4.2 / Fig. 7 (1,000 epochs); App. H (VGG: collapse without fine structure)
 and App. C (the 3 x 3 learning rate x weight decay grid).
 
-Controls of the fine-structure checks: no_subclusters and collapsed (see test_class_distance.py); of VGG's
+Controls of the fine-structure checks: no_subclusters and collapsed (see test_sec4_1_class_distance.py); of VGG's
 checks, keeps_structure (ResNet-18, which keeps fine structure); of the grid's, excluded_run (the point
 the paper reports as not fitting).
 """
@@ -11,8 +11,8 @@ import measures as m
 import pytest
 import thresholds as t
 
-from fgcore import analysis
-from fgcore.claim_layer import Check
+from fgcore import run_metrics
+from fgcore.suite.checks import Check
 
 FINE_STRUCTURE = ("no_subclusters", "collapsed")
 SAME_STRUCTURE = [
@@ -32,7 +32,7 @@ def _same_structure(claim):
     """diag-darker-final and clp-recovers on this claim's experiment. An experiment with several runs
     (random coarse labels over several permutations) is judged by the median over its runs."""
     subject = claim.verify(SAME_STRUCTURE, terminal_phase=True)
-    claim.figure("distance_heatmaps", **analysis.heatmap_figure(subject.all_runs[0]))
+    claim.figure("distance_heatmaps", **run_metrics.heatmap_figure(subject.all_runs[0]))
     numbers = m.clp_numbers(subject)
     claim.figure("clp_bars", clp=numbers["clp"], lpo=numbers["lpo"], ot=None, chance=numbers["chance"])
 
@@ -55,7 +55,7 @@ def test_long_training(claim):
 @pytest.mark.claim("vgg-no-structure", applies_to="vgg")
 def test_vgg_no_structure(claim):
     subject = claim.verify(VGG, terminal_phase=True)
-    claim.figure("distance_heatmaps", **analysis.heatmap_figure(subject.run))
+    claim.figure("distance_heatmaps", **run_metrics.heatmap_figure(subject.run))
 
 
 @pytest.mark.claim("hparam-grid", applies_to="hparam-grid")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .catalog import ClaimInfo
-from .vocabulary import (CONTROL_ERROR, ERROR, FAILS, FAILS_AS_EXPECTED, HOLDS, NOT_RUN, OPS, PASSES_DEFECT,
+from ..vocabulary import (CONTROL_ERROR, ERROR, FAILS, FAILS_AS_EXPECTED, HOLDS, NOT_RUN, OPS, PASSES_DEFECT,
                          PRECONDITION_FAILED, SKIPPED)
 
 

@@ -1,8 +1,7 @@
 """pytest-html: Claim, Measured, Threshold and Claim-verdict columns in pytest-html's results table.
 
-A pytest plugin module: register it from the fgcore plugin's pytest_configure (header cells are
-added at session start). Its hooks are `optionalhook`, so it is harmless when pytest-html is not
-installed, and the claims report (fgcore.report) never depends on it.
+The cells; the plugin's pytest-html hooks (optional: harmless when pytest-html is not installed) put
+them in. The claims report (fgcore.report) never depends on them.
 The values come from the claim record the fgcore plugin attaches to the test's report as the
 user property "fg_claim" (JSON): user properties survive pytest-xdist's report serialisation, while
 ad-hoc attributes set on a report on a worker do not reach the controller.
@@ -14,11 +13,9 @@ import html
 import json
 from typing import Any
 
-import pytest
-
 from ..vocabulary import OP_SYMBOLS
 
-RECORD_PROPERTY = "fg_claim"   # the key fgcore.pytest_plugin uses in report.user_properties
+RECORD_PROPERTY = "fg_claim"   # the key the claims session uses in report.user_properties
 HEADERS = ['<th class="sortable" data-column-type="claim">Claim</th>', "<th>Measured</th>", "<th>Threshold</th>",
            '<th class="sortable" data-column-type="claimVerdict">Claim verdict</th>']
 POSITION = 2   # after pytest-html's Result and Test columns
@@ -52,12 +49,10 @@ def row_cells(record: dict[str, Any] | None) -> list[str]:
             f'<td class="col-claimVerdict">{html.escape(str(record.get("verdict") or ""))}</td>']
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_header(cells: list[str]) -> None:
+def add_header(cells: list[str]) -> None:
     cells[POSITION:POSITION] = HEADERS
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_html_results_table_row(report: Any, cells: list[str]) -> None:
+def add_row(report: Any, cells: list[str]) -> None:
     if cells:  # another plugin may empty the list to drop the row: keep it dropped
         cells[POSITION:POSITION] = row_cells(claim_record(report))

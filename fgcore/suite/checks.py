@@ -14,7 +14,7 @@ The driver (verify) does the rest for every seed: it fetches the experiment's ru
 terminal-phase precondition where the claim is about it, measures each check, then fetches each
 control named by the experiment's fixture ([controls] role = "experiment"), checks the same
 precondition there (a control that misses it is an error of the suite, not a pass), and measures
-every check that names that role on it. The record (fgcore.claim_record) turns this into a verdict.
+every check that names that role on it. The record (fgcore.suite.record) turns this into a verdict.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .claim_record import NotMeasured, PreconditionFailed, SuiteError, Threshold
-from .vocabulary import CONTROL_ROLES, TERMINAL_ACCURACY
+from .record import NotMeasured, PreconditionFailed, SuiteError, Threshold
+from ..vocabulary import CONTROL_ROLES, TERMINAL_ACCURACY
 
 
 @dataclass(frozen=True)

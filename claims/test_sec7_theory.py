@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import thresholds as t
 
-from fgcore.claim_layer import Check
+from fgcore.suite.checks import Check
 
 LEARNED = Check("largest (trained ratio / untrained ratio) over d", m.theory_learned, t.LEARNED,
                 controls=("merged_clusters",))

@@ -1,9 +1,9 @@
-"""fgcore.analysis: the run-level measures the claims compare with thresholds."""
+"""fgcore.run_metrics: the run-level measures the claims compare with thresholds."""
 
 import numpy as np
 import pytest
 
-from fgcore import analysis, metrics
+from fgcore import run_metrics, metrics
 from fgcore.train import RunSpec, train
 
 TINY = dict(dataset="gaussian_mixture", data_args={"dim": 8, "n_per_class": 30, "sigma2": 25.0},
@@ -25,27 +25,27 @@ def test_pair_distance_ratio_leaves_self_pairs_out():
     H = np.array([[0.0], [2.0], [10.0]])
     cluster = np.array([0, 0, 1])
     # within: the pair (0, 2) both ways -> 4; across: (0 vs 10, 2 vs 10) -> (100 + 64) / 2 = 82
-    assert analysis.pair_distance_ratio(H, cluster, 0, 1) == pytest.approx(4 / 82)
+    assert run_metrics.pair_distance_ratio(H, cluster, 0, 1) == pytest.approx(4 / 82)
     with pytest.raises(ValueError, match="needs >= 2 samples"):
-        analysis.pair_distance_ratio(H, cluster, 1, 0)
+        run_metrics.pair_distance_ratio(H, cluster, 1, 0)
 
 
 def test_spearman_is_zero_for_a_constant_side():
-    assert analysis.spearman([1, 2, 3], [5, 5, 5]) == 0.0
-    assert analysis.spearman([1, 2, 3], [1, 4, 9]) == pytest.approx(1.0)
+    assert run_metrics.spearman([1, 2, 3], [5, 5, 5]) == 0.0
+    assert run_metrics.spearman([1, 2, 3], [1, 4, 9]) == pytest.approx(1.0)
 
 
 def test_curve_lines_and_ratio_agree_with_metrics(coarse_run):
-    curve = analysis.collapse_curve(coarse_run)
+    curve = run_metrics.collapse_curve(coarse_run)
     assert curve["epochs"] == list(range(7)) and len(curve["nc1"]) == 7  # stats_every = 1
     D = coarse_run.distance_matrix("last", "original")
-    lines = analysis.lines(coarse_run)
+    lines = run_metrics.lines(coarse_run)
     assert lines == metrics.structure_lines(D, coarse_run.superclass_of)
     same = (np.arange(10) % 5)[:, None] == (np.arange(10) % 5)[None, :]
     expected = D[same & ~np.eye(10, dtype=bool)].mean() / np.diag(D).mean()
-    assert analysis.superclass_to_diagonal(coarse_run) == pytest.approx(expected)
-    assert analysis.heatmap_epochs(coarse_run) == [1, 3, 6]  # nearest snapshots to 20/120/240/350 of 350
-    ratio = analysis.distance_ratio(coarse_run).overall
+    assert run_metrics.superclass_to_diagonal(coarse_run) == pytest.approx(expected)
+    assert run_metrics.heatmap_epochs(coarse_run) == [1, 3, 6]  # nearest snapshots to 20/120/240/350 of 350
+    ratio = run_metrics.distance_ratio(coarse_run).overall
     H = coarse_run.features("last", "train")
     assert ratio == pytest.approx(metrics.msd_ratio(H, coarse_run.labels("train", "original"),
                                                     coarse_run.labels("train", "train")).overall)
@@ -53,7 +53,7 @@ def test_curve_lines_and_ratio_agree_with_metrics(coarse_run):
 
 def test_fine_label_distances(fine_run):
     D = fine_run.distance_matrix("last", "train")
-    out = analysis.fine_label_distances(fine_run, "last")
+    out = run_metrics.fine_label_distances(fine_run, "last")
     assert out["halves"] == pytest.approx(np.mean([D[c, c + 10] for c in range(10)]))
     assert out["within"] == pytest.approx(np.mean(np.diag(D)))
     assert out["halves"] < out["different"]  # well-separated clusters: halves of a class stay close
@@ -61,10 +61,10 @@ def test_fine_label_distances(fine_run):
 
 def test_measures_refuse_runs_they_do_not_apply_to(coarse_run, fine_run):
     with pytest.raises(ValueError, match="labeling 'fine'"):
-        analysis.fine_label_distances(coarse_run, "last")
+        run_metrics.fine_label_distances(coarse_run, "last")
     with pytest.raises(ValueError, match="merged"):
-        analysis.clp(fine_run)
+        run_metrics.clp(fine_run)
     with pytest.raises(ValueError, match="no superclass lines"):
-        analysis.lines(fine_run)
+        run_metrics.lines(fine_run)
     with pytest.raises(ValueError, match="identity"):
-        analysis.best_test_accuracy(coarse_run)
+        run_metrics.best_test_accuracy(coarse_run)

@@ -11,8 +11,8 @@ import measures as m
 import pytest
 import thresholds as t
 
-from fgcore import analysis
-from fgcore.claim_layer import Check
+from fgcore import run_metrics
+from fgcore.suite.checks import Check
 
 LINE_GAP = Check("darkness(diagonal) - darkness(superclass lines) at the first snapshot", m.line_gap_first,
                  t.LINE_GAP, controls=("no_subclusters",))
@@ -27,10 +27,10 @@ def test_diag_first(claim):
     subject = claim.verify([LINE_GAP, LEAD], terminal_phase=True)
     run = subject.run
     first = [e for e in run.snapshot_epochs if e > 0][:1]
-    claim.figure("distance_heatmaps", **analysis.heatmap_figure(run, epochs=first + analysis.heatmap_epochs(run)[1:]))
+    claim.figure("distance_heatmaps", **run_metrics.heatmap_figure(run, epochs=first + run_metrics.heatmap_epochs(run)[1:]))
 
 
 @pytest.mark.claim("diag-darker-final", applies_to="coarse")
 def test_diag_darker_final(claim):
     subject = claim.verify([DIAG_RATIO], terminal_phase=True)
-    claim.figure("distance_heatmaps", **analysis.heatmap_figure(subject.run))
+    claim.figure("distance_heatmaps", **run_metrics.heatmap_figure(subject.run))

@@ -1,5 +1,5 @@
 """Progress of training: a run's own lines in a log (fgcore.training_progress), and what a claims
-session that trains says about it (fgcore.claims_progress), also under pytest-xdist."""
+session that trains says about it (fgcore.suite.progress), also under pytest-xdist."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from fgcore.claims_progress import SessionProgress, header, referenced_experiments
+from fgcore.suite.progress import SessionProgress, header, referenced_experiments
 from fgcore.training_progress import PROGRESS_DIR_ENV, EpochProgress, clock, epoch_bar
 
 pytest_plugins = ("pytester",)

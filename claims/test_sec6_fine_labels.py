@@ -13,8 +13,8 @@ import measures as m
 import pytest
 import thresholds as t
 
-from fgcore import analysis
-from fgcore.claim_layer import Check
+from fgcore import run_metrics
+from fgcore.suite.checks import Check
 
 CHECKS = [
     Check("D(halves) / D(different original classes) at the first snapshot", m.halves_dark_first, t.HALVES_DARK,
@@ -32,5 +32,5 @@ CHECKS = [
 def test_fine_labels(claim):
     run = claim.verify(CHECKS, terminal_phase=True).run
     first = [e for e in run.snapshot_epochs if e > 0][:1]
-    claim.figure("distance_heatmaps", **analysis.heatmap_figure(
-        run, kind="train", epochs=first + analysis.heatmap_epochs(run)[1:]))
+    claim.figure("distance_heatmaps", **run_metrics.heatmap_figure(
+        run, kind="train", epochs=first + run_metrics.heatmap_epochs(run)[1:]))

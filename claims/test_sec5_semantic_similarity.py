@@ -11,7 +11,7 @@ import measures as m
 import pytest
 import thresholds as t
 
-from fgcore.claim_layer import Check
+from fgcore.suite.checks import Check
 
 WEAKER = Check("random-group ratio / natural-group ratio", m.random_over_natural, t.SEMANTIC_FACTOR,
                controls=("random_grouping",))
