@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from . import settings
+from .errors import FgcoreError, UsageError
 from .vocabulary import PROFILES
 
 
@@ -31,68 +32,75 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_cache(args: argparse.Namespace) -> int:
+def _cache_ls(args: argparse.Namespace) -> int:
     from .train.cache import RunStore
 
     store = RunStore(args.cache)
-    if args.cache_command == "ls":
-        keys = store.keys()
-        if not keys:
-            print(f"no runs under {store.root / 'runs'}")
-        for key in keys:
-            entry = store.entry(key)
-            state = "complete" if entry.is_complete() else "incomplete"
-            try:
-                spec = json.loads(entry.file("spec.json").read_text())["spec"]
-                what = f"{spec['dataset']}/{spec['labeling']}/{spec['model']} lr={spec['lr']} " \
-                       f"wd={spec['weight_decay']} epochs={spec['epochs']} seed={spec['seed']}"
-            except (OSError, KeyError, ValueError):
-                what = "(no readable spec.json)"
-            size = sum(p.stat().st_size for p in entry.path.rglob("*") if p.is_file())
-            print(f"{key[:12]}  {state:10s}  {size / 2**20:8.1f} MiB  {what}")
-        return 0
-    if args.cache_command == "verify":
-        keys = args.keys or store.keys()
-        bad = 0
-        for key in keys:
-            entry = store.resolve(key)
-            problems = entry.problems(checksums=True)
-            bad += bool(problems)
-            print(f"{entry.key[:12]}  {'OK' if not problems else 'BAD: ' + '; '.join(problems)}")
-        if bad:
-            print(f"{bad} entr{'y' if bad == 1 else 'ies'} failed; remove with `fgcore cache rm KEY` and retrain")
-        return 1 if bad else 0
-    if args.cache_command == "rm":
-        if not args.keys and not args.incomplete:
-            print("give KEY prefixes to remove, or --incomplete", file=sys.stderr)
-            return 2
-        entries = [store.resolve(k) for k in args.keys]
-        if args.incomplete:
-            entries += [store.entry(k) for k in store.keys() if not store.entry(k).is_complete()]
-        for entry in entries:
-            with entry.lock():
-                entry.invalidate()
-            print(f"removed {entry.path}")
-        return 0
-    raise AssertionError(args.cache_command)
+    keys = store.keys()
+    if not keys:
+        print(f"no runs under {store.root / 'runs'}")
+    for key in keys:
+        entry = store.entry(key)
+        state = "complete" if entry.is_complete() else "incomplete"
+        try:
+            spec = json.loads(entry.file("spec.json").read_text())["spec"]
+            what = f"{spec['dataset']}/{spec['labeling']}/{spec['model']} lr={spec['lr']} " \
+                   f"wd={spec['weight_decay']} epochs={spec['epochs']} seed={spec['seed']}"
+        except (OSError, KeyError, ValueError):
+            what = "(no readable spec.json)"
+        size = sum(p.stat().st_size for p in entry.path.rglob("*") if p.is_file())
+        print(f"{key[:12]}  {state:10s}  {size / 2**20:8.1f} MiB  {what}")
+    return 0
 
 
-def _cmd_data(args: argparse.Namespace) -> int:
+def _cache_verify(args: argparse.Namespace) -> int:
+    from .train.cache import RunStore
+
+    store = RunStore(args.cache)
+    bad = 0
+    for key in args.keys or store.keys():
+        entry = store.resolve(key)
+        problems = entry.problems(checksums=True)
+        bad += bool(problems)
+        print(f"{entry.key[:12]}  {'OK' if not problems else 'BAD: ' + '; '.join(problems)}")
+    if bad:
+        print(f"{bad} entr{'y' if bad == 1 else 'ies'} failed; remove with `fgcore cache rm KEY` and retrain")
+    return 1 if bad else 0
+
+
+def _cache_rm(args: argparse.Namespace) -> int:
+    from .train.cache import RunStore
+
+    if not args.keys and not args.incomplete:
+        raise UsageError("give KEY prefixes to remove, or --incomplete")
+    store = RunStore(args.cache)
+    entries = [store.resolve(k) for k in args.keys]
+    if args.incomplete:
+        entries += [store.entry(k) for k in store.keys() if not store.entry(k).is_complete()]
+    for entry in entries:
+        with entry.lock():
+            entry.invalidate()
+        print(f"removed {entry.path}")
+    return 0
+
+
+def _data_check(args: argparse.Namespace) -> int:
     from .data import availability
 
-    if args.data_command == "check":
-        statuses = availability.check()
-        for status in statuses:
-            print(status)
-        return 0
-    if args.data_command == "prepare":
-        ok = True
-        for name in args.names:
-            status = availability.prepare(name)
-            print(status)
-            ok &= bool(getattr(status, "present", False))
-        return 0 if ok else 1
-    raise AssertionError(args.data_command)
+    for status in availability.check():
+        print(status)
+    return 0
+
+
+def _data_prepare(args: argparse.Namespace) -> int:
+    from .data import availability
+
+    ok = True
+    for name in args.names:
+        status = availability.prepare(name)
+        print(status)
+        ok &= status.present
+    return 0 if ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,20 +119,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("cache", help="inspect the run cache")
     sub = p.add_subparsers(dest="cache_command", required=True)
-    sub.add_parser("ls", help="list cache entries")
+    sub.add_parser("ls", help="list cache entries").set_defaults(func=_cache_ls)
     v = sub.add_parser("verify", help="check every file of entries against their manifest checksums")
     v.add_argument("keys", nargs="*", help="key prefixes (default: all)")
+    v.set_defaults(func=_cache_verify)
     r = sub.add_parser("rm", help="remove entries")
     r.add_argument("keys", nargs="*", help="key prefixes")
     r.add_argument("--incomplete", action="store_true", help="remove every entry without a valid manifest")
-    p.set_defaults(func=_cmd_cache)
+    r.set_defaults(func=_cache_rm)
 
     p = commands.add_parser("data", help="which data sets are present, and how to get the others")
     sub = p.add_subparsers(dest="data_command", required=True)
-    sub.add_parser("check", help="list data sets, where they were found, how to get missing ones")
+    sub.add_parser("check", help="list data sets, where they were found, how to get missing ones").set_defaults(
+        func=_data_check)
     prep = sub.add_parser("prepare", help="fetch data sets where this machine allows it")
     prep.add_argument("names", nargs="+", help="e.g. fashion_mnist cifar10")
-    p.set_defaults(func=_cmd_data)
+    prep.set_defaults(func=_data_prepare)
 
     for module in _COMMAND_MODULES:
         package = module.rsplit(".", 1)[0]
@@ -139,13 +149,14 @@ _COMMAND_MODULES = ("fgcore.report.cli", "fgcore.sweep.cli")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a mistake in what it was asked (fgcore.errors, and the ValueError /
+    FileNotFoundError of code that reports bad input with those) is one `error:` line and exit status 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"fgcore {args.command}: error: {message}", file=sys.stderr)
+    except (FgcoreError, ValueError, FileNotFoundError) as exc:
+        print(f"fgcore {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SpecError
 from .dataset import Dataset, check_split
 from .registry import DatasetInfo, register
 from .status import DataStatus
@@ -21,7 +22,7 @@ def load_digits(split: str, *, test_fraction: float = DIGITS_TEST_FRACTION, spli
     """Digits as float32 (n, 1, 8, 8) in [0, 1] (pixel value / 16), labels 0..9."""
     check_split(split)
     if not 0.0 < float(test_fraction) < 1.0:
-        raise ValueError(f"test_fraction={test_fraction!r} must lie strictly between 0 and 1.")
+        raise SpecError(f"test_fraction={test_fraction!r} must lie strictly between 0 and 1.")
     from sklearn.datasets import load_digits as sk_load_digits
     from sklearn.model_selection import train_test_split
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SpecError
 from .dataset import Dataset, check_split, split_seed
 from .registry import DatasetInfo, register
 from .status import DataStatus
@@ -20,13 +21,13 @@ SUBCLASS_MODES = ("separate", "shared", "hyperplane")
 def _positive(name: str, value, integer: bool = False):
     kind = "integer" if integer else "number"
     if isinstance(value, (bool, np.bool_)) or (integer and not isinstance(value, (int, np.integer))):
-        raise ValueError(f"{name} must be a positive {kind}, got {value!r}.")
+        raise SpecError(f"{name} must be a positive {kind}, got {value!r}.")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive {kind}, got {value!r}.") from None
+        raise SpecError(f"{name} must be a positive {kind}, got {value!r}.") from None
     if not (number > 0) or not np.isfinite(number):
-        raise ValueError(f"{name} must be a positive, finite {kind}, got {value!r}.")
+        raise SpecError(f"{name} must be a positive, finite {kind}, got {value!r}.")
     return int(value) if integer else number
 
 
@@ -89,32 +90,32 @@ def gaussian_mixture(
     n_per_class = _positive("n_per_class", n_per_class, integer=True)
     n_superclasses = _positive("n_superclasses", n_superclasses, integer=True)
     if n_classes % n_superclasses:
-        raise ValueError(
+        raise SpecError(
             f"n_superclasses={n_superclasses} must divide n_classes={n_classes} (superclass = class mod "
             "n_superclasses, eq. 4, with equally many classes per superclass)."
         )
     if n_classes == n_superclasses:
-        raise ValueError(f"n_superclasses={n_superclasses} equals n_classes; a superclass needs >= 2 subclasses.")
+        raise SpecError(f"n_superclasses={n_superclasses} equals n_classes; a superclass needs >= 2 subclasses.")
     if tau2 is None:
         if similar_superclasses is not None and len(tuple(similar_superclasses)) > 0:
-            raise ValueError("similar_superclasses needs tau2 (the spread of similar subclass means, App. B.1).")
+            raise SpecError("similar_superclasses needs tau2 (the spread of similar subclass means, App. B.1).")
         similar: tuple[int, ...] = ()
     else:
         tau2 = float(tau2)
         if not (tau2 >= 0) or not np.isfinite(tau2):
-            raise ValueError(f"tau2 must be a non-negative finite number, got {tau2!r}.")
+            raise SpecError(f"tau2 must be a non-negative finite number, got {tau2!r}.")
         similar = tuple(range(n_superclasses // 2)) if similar_superclasses is None else tuple(similar_superclasses)
         bad = [s for s in similar if not isinstance(s, (int, np.integer)) or not 0 <= s < n_superclasses]
         if bad or len(set(similar)) != len(similar):
-            raise ValueError(
+            raise SpecError(
                 f"similar_superclasses={similar!r} must be distinct superclass indices in 0..{n_superclasses - 1}."
             )
         similar = tuple(sorted(int(s) for s in similar))
     if subclasses not in SUBCLASS_MODES:
-        raise ValueError(f"subclasses={subclasses!r} is not one of {', '.join(SUBCLASS_MODES)}.")
+        raise SpecError(f"subclasses={subclasses!r} is not one of {', '.join(SUBCLASS_MODES)}.")
     if subclasses == "hyperplane" and n_classes != 2 * n_superclasses:
-        raise ValueError("subclasses='hyperplane' splits each superclass in two: it needs n_classes = "
-                         f"2 * n_superclasses, got {n_classes} and {n_superclasses}.")
+        raise SpecError("subclasses='hyperplane' splits each superclass in two: it needs n_classes = "
+                        f"2 * n_superclasses, got {n_classes} and {n_superclasses}.")
     means = gaussian_mixture_means(n_classes, dim, sigma2, tau2, similar, n_superclasses, seed)
     if subclasses != "separate":  # controls: one mean per superclass
         means = means[np.arange(n_classes) % n_superclasses]
@@ -199,9 +200,9 @@ def theory_clusters(
     if split == "test" and n_test is not None:
         n = _positive("n_test", n_test, integer=True)
     if d < 4:
-        raise ValueError(f"d={d} is too small: 4 pairwise-orthogonal means need d >= 4.")
+        raise SpecError(f"d={d} is too small: 4 pairwise-orthogonal means need d >= 4.")
     if n % 4:
-        raise ValueError(f"n={n} must be divisible by 4 (each cluster holds n/4 samples, Sec. 7).")
+        raise SpecError(f"n={n} must be divisible by 4 (each cluster holds n/4 samples, Sec. 7).")
     tau = d ** THEORY_DEFAULTS["tau_exponent"] if tau is None else _positive("tau", tau)
     kappa = _positive("kappa", kappa)
     means = theory_means(d, tau, seed, bool(merge_c1_c2))

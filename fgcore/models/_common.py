@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..errors import SpecError
+
 
 class FeatureClassifier(nn.Module):
     """Base class: subclasses set ``self.head`` (an ``nn.Linear``) and ``self.feature_dim`` and
@@ -32,7 +34,7 @@ def as_shape(in_shape: object, *, argument: str = "in_shape") -> tuple[int, ...]
     if isinstance(in_shape, int) and not isinstance(in_shape, bool):
         in_shape = (in_shape,)
     if isinstance(in_shape, (str, bytes)) or not isinstance(in_shape, Sequence):
-        raise ValueError(
+        raise SpecError(
             f"{argument} must be the per-sample input shape as a tuple of positive ints, "
             f"e.g. (3, 32, 32) or (64,); got {in_shape!r}."
         )
@@ -42,7 +44,7 @@ def as_shape(in_shape: object, *, argument: str = "in_shape") -> tuple[int, ...]
     except TypeError:
         dims = ()
     if not dims or len(dims) != len(in_shape) or any(d < 1 for d in dims):
-        raise ValueError(
+        raise SpecError(
             f"{argument} must be a non-empty tuple of positive ints (without the batch dimension), "
             f"e.g. (3, 32, 32) or (64,); got {in_shape!r}."
         )
@@ -52,13 +54,13 @@ def as_shape(in_shape: object, *, argument: str = "in_shape") -> tuple[int, ...]
 def image_shape(model: str, in_shape: tuple[int, ...], *, min_size: int, example: str) -> tuple[int, int, int]:
     """Check that ``in_shape`` is (channels, height, width) with both sides >= ``min_size``."""
     if len(in_shape) != 3:
-        raise ValueError(
+        raise SpecError(
             f"{model} is a convolutional network and expects in_shape = (channels, height, width), "
             f"e.g. {example}; got {in_shape!r}. Use 'mlp' for vector data."
         )
     channels, height, width = in_shape
     if height < min_size or width < min_size:
-        raise ValueError(
+        raise SpecError(
             f"{model} needs images of at least {min_size}x{min_size} pixels (in_shape = (channels, "
             f"height, width), e.g. {example}); got {height}x{width}."
         )
@@ -72,5 +74,5 @@ def check_num_classes(num_classes: object) -> int:
     except TypeError:
         value = None
     if value is None or value < 1:
-        raise ValueError(f"num_classes must be a positive int (the number of outputs); got {num_classes!r}.")
+        raise SpecError(f"num_classes must be a positive int (the number of outputs); got {num_classes!r}.")
     return value

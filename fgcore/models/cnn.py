@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import SpecError
 from ._common import FeatureClassifier, image_shape
 
 
@@ -48,5 +49,5 @@ class SmallCNN(FeatureClassifier):
 def build(num_classes: int, in_shape: tuple[int, ...], *, width: int = 128) -> SmallCNN:
     channels, _, _ = image_shape("small_cnn", in_shape, min_size=4, example="(1, 8, 8) or (1, 28, 28)")
     if isinstance(width, bool) or not isinstance(width, int) or width < 4:
-        raise ValueError(f"small_cnn: width (feature_dim) must be an int >= 4; got {width!r}.")
+        raise SpecError(f"small_cnn: width (feature_dim) must be an int >= 4; got {width!r}.")
     return SmallCNN(num_classes, channels, width=width)

@@ -52,25 +52,25 @@ def build_external(path: str, num_classes: int, in_shape: tuple[int, ...], **kwa
 def check_model(model: object, in_shape: tuple[int, ...], *, source: str = "model") -> None:
     """Check the fgcore model interface on a dummy batch of two samples; raise ValueError if broken."""
     if not isinstance(model, nn.Module):
-        raise ValueError(f"{source} returned a {type(model).__name__}; expected a torch.nn.Module.")
+        raise SpecError(f"{source} returned a {type(model).__name__}; expected a torch.nn.Module.")
     features = getattr(model, "features", None)
     if features is None or not callable(features):
-        raise ValueError(
+        raise SpecError(
             f"{source}: the module has no callable attribute 'features'; expected features(x) -> "
             "(batch, feature_dim), the input of the final linear layer."
         )
     head = getattr(model, "head", None)
     if head is None:
-        raise ValueError(f"{source}: the module has no attribute 'head'; expected the final nn.Linear layer.")
+        raise SpecError(f"{source}: the module has no attribute 'head'; expected the final nn.Linear layer.")
     if not isinstance(head, nn.Module) or not isinstance(getattr(head, "in_features", None), int):
-        raise ValueError(
+        raise SpecError(
             f"{source}: attribute 'head' is a {type(head).__name__} without an int 'in_features'; "
             "expected the final linear layer (nn.Linear)."
         )
     width = head.in_features
     declared = getattr(model, "feature_dim", None)
     if declared is not None and declared != width:
-        raise ValueError(f"{source}: feature_dim is {declared!r} but head.in_features is {width}; they must be equal.")
+        raise SpecError(f"{source}: feature_dim is {declared!r} but head.in_features is {width}; they must be equal.")
 
     was_training = model.training
     generator = torch.Generator().manual_seed(0)
@@ -83,12 +83,12 @@ def check_model(model: object, in_shape: tuple[int, ...], *, source: str = "mode
             try:
                 h = features(dummy)
             except Exception as error:
-                raise ValueError(
+                raise SpecError(
                     f"{source}: features(x) failed on a dummy batch of shape {tuple(dummy.shape)}: {error}"
                 ) from error
             if not isinstance(h, torch.Tensor) or h.dim() != 2 or tuple(h.shape) != (2, width):
                 found = tuple(h.shape) if isinstance(h, torch.Tensor) else type(h).__name__
-                raise ValueError(
+                raise SpecError(
                     f"{source}: features(x) on a dummy batch of shape {tuple(dummy.shape)} returned "
                     f"{found}; expected a 2-D tensor of shape (2, {width}) (batch, head.in_features)."
                 )
@@ -97,7 +97,7 @@ def check_model(model: object, in_shape: tuple[int, ...], *, source: str = "mode
             if not isinstance(out, torch.Tensor) or out.shape != expected.shape or not torch.allclose(
                 out.float(), expected.float(), rtol=1e-4, atol=1e-5
             ):
-                raise ValueError(
+                raise SpecError(
                     f"{source}: forward(x) differs from head(features(x)) on a dummy batch; the metrics "
                     "need features to be exactly the input of the final linear layer."
                 )

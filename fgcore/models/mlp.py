@@ -11,6 +11,7 @@ import math
 import torch
 from torch import nn
 
+from ..errors import SpecError
 from ._common import FeatureClassifier
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
@@ -57,11 +58,11 @@ def build(
     activation: str = "relu",
 ) -> MLP:
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"mlp: width must be a positive int (units per hidden layer); got {width!r}.")
+        raise SpecError(f"mlp: width must be a positive int (units per hidden layer); got {width!r}.")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"mlp: depth must be an int >= 1 (number of hidden layers); got {depth!r}.")
+        raise SpecError(f"mlp: depth must be an int >= 1 (number of hidden layers); got {depth!r}.")
     if activation not in ACTIVATIONS:
-        raise ValueError(f"mlp: activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}.")
+        raise SpecError(f"mlp: activation must be one of {sorted(ACTIVATIONS)}; got {activation!r}.")
     return MLP(
         num_classes,
         math.prod(in_shape),

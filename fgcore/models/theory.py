@@ -24,6 +24,7 @@ import math
 import torch
 from torch import nn
 
+from ..errors import SpecError
 from ._common import FeatureClassifier
 
 
@@ -74,17 +75,17 @@ def build(
     """num_classes must be 2 (or 1): the net has the single output f of a binary task with labels
     y in {+1, -1}; it is meant for the unhinged loss."""
     if num_classes not in (1, 2):
-        raise ValueError(
+        raise SpecError(
             "theory_net has a single output f(x) = 1^T h(x) for a binary task (labels +1/-1, unhinged "
             f"loss); num_classes must be 2 (or 1); got {num_classes}."
         )
     if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-        raise ValueError(f"theory_net: m (number of hidden units) must be a positive int; got {m!r}.")
+        raise SpecError(f"theory_net: m (number of hidden units) must be a positive int; got {m!r}.")
     d = math.prod(in_shape)
     if omega is None:
         omega = d ** -0.53
     if isinstance(omega, bool) or not isinstance(omega, (int, float)) or not math.isfinite(omega) or omega <= 0:
-        raise ValueError(
+        raise SpecError(
             f"theory_net: omega (std of the N(0, omega^2) initialisation of W) must be a positive "
             f"finite number; got {omega!r}."
         )

@@ -16,6 +16,8 @@ import os
 import shlex
 from typing import Any, Iterable, Sequence
 
+from ..errors import UsageError
+
 EXECUTORS = ("local", "slurm", "submitit-local")
 
 _LAZY = {
@@ -41,7 +43,7 @@ def sweep(targets: Sequence[str] = (), *, executor: str = "local", tiers: Sequen
     from .plan import plan_sweep
 
     if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+        raise UsageError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     plan = plan_sweep(targets, tiers=tiers, profile=profile, seeds=seeds, cache=cache)
     if executor == "local":
         from .local import run_local

@@ -6,6 +6,8 @@ import argparse
 import signal
 import sys
 
+from ..errors import UsageError
+
 EPILOG = """\
 examples:
   fgcore sweep --tier gpu --profile quick --dry-run      # what would run, what is cached
@@ -96,7 +98,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from .progress import final_summary
 
     if args.seeds is not None and args.seeds < 1:
-        raise ValueError(f"--seeds must be at least 1, got {args.seeds}")
+        raise UsageError(f"--seeds must be at least 1, got {args.seeds}")
     seeds = None
     if args.seed is not None or args.seeds is not None:
         base = args.seed or 0

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Sequence, TextIO
 
 from .. import settings
+from ..errors import UsageError
 from ..machine import pin_to_gpu, visible_gpus
 from .plan import Plan, PlannedRun
 from .progress import Reporter, RunOutcome, SweepResult
@@ -66,7 +67,7 @@ class _Running:
 def _slots(workers: int | None, gpus: Sequence[str] | None) -> list[str | None]:
     gpus = list(visible_gpus() if gpus is None else gpus)
     if workers is not None and workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {workers}")
+        raise UsageError(f"--workers must be at least 1, got {workers}")
     count = workers or max(1, len(gpus))
     return [gpus[i % len(gpus)] if gpus else None for i in range(count)]
 

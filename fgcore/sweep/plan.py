@@ -40,6 +40,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .. import settings
+from ..errors import FixtureError, NotFoundError, UsageError
 from ..experiments import PROFILES, TIERS, Experiment, available, experiment_from_table, load_experiment
 from ..train.cache import RunStore, cache_root
 from ..train.spec import RunSpec
@@ -151,8 +152,8 @@ def is_sweep_file(path: Path) -> bool:
 def _int_list(path: Path, name: str, value: Any) -> tuple[int, ...]:
     values = [value] if isinstance(value, int) else value
     if not isinstance(values, list) or not values or not all(isinstance(v, int) for v in values):
-        raise ValueError(f"sweep file {path}: `{name}` must be an integer or a non-empty list of integers, "
-                         f"got {value!r}")
+        raise FixtureError(f"sweep file {path}: `{name}` must be an integer or a non-empty list of integers, "
+                           f"got {value!r}")
     return tuple(values)
 
 
@@ -162,8 +163,8 @@ def _inline_experiment(path: Path, table: Mapping[str, Any], index: int) -> Expe
     table = dict(table)
     name = table.pop("name", None)
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9._+-]+", name):
-        raise ValueError(f"{where}: `name` must be a short name of letters, digits, '.', '_', '+' or '-', "
-                         f"got {name!r}")
+        raise FixtureError(f"{where}: `name` must be a short name of letters, digits, '.', '_', '+' or '-', "
+                           f"got {name!r}")
     return experiment_from_table(table, name=name, path=path, where=f"{where} ({name})", default_tier="gpu")
 
 
@@ -174,37 +175,37 @@ def load_sweep_file(path: str | os.PathLike) -> SweepFile:
         with open(path, "rb") as handle:
             raw = tomllib.load(handle)
     except FileNotFoundError:
-        raise FileNotFoundError(f"sweep file {path} does not exist") from None
+        raise NotFoundError(f"sweep file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"sweep file {path}: not valid TOML ({exc})") from exc
+        raise FixtureError(f"sweep file {path}: not valid TOML ({exc})") from exc
     unknown = sorted(set(raw) - set(SWEEP_FILE_KEYS))
     if unknown:
-        raise ValueError(f"sweep file {path}: unknown key(s) {', '.join(unknown)}; valid keys are "
-                         f"{', '.join(SWEEP_FILE_KEYS)} (a fixture file would have a [spec] table)")
+        raise FixtureError(f"sweep file {path}: unknown key(s) {', '.join(unknown)}; valid keys are "
+                           f"{', '.join(SWEEP_FILE_KEYS)} (a fixture file would have a [spec] table)")
     profile = raw.get("profile")
     if profile is not None and profile not in PROFILES:
-        raise ValueError(f"sweep file {path}: `profile` must be one of {', '.join(PROFILES)}, got {profile!r}")
+        raise FixtureError(f"sweep file {path}: `profile` must be one of {', '.join(PROFILES)}, got {profile!r}")
     seeds = _int_list(path, "seeds", raw["seeds"]) if "seeds" in raw else None
     names = raw.get("experiments", [])
     tiers = raw.get("tiers", [])
     for key, value in (("experiments", names), ("tiers", tiers)):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(f"sweep file {path}: `{key}` must be a list of strings, got {value!r}")
+            raise FixtureError(f"sweep file {path}: `{key}` must be a list of strings, got {value!r}")
     bad_tiers = sorted(set(tiers) - set(TIERS))
     if bad_tiers:
-        raise ValueError(f"sweep file {path}: unknown tier(s) {bad_tiers}; valid: {', '.join(TIERS)}")
+        raise FixtureError(f"sweep file {path}: unknown tier(s) {bad_tiers}; valid: {', '.join(TIERS)}")
     experiments = [load_experiment(path.parent / n if n.endswith(".toml") else n) for n in names]
     experiments += [load_experiment(p) for t in tiers for p in available(t).values()]
     inline = raw.get("experiment", [])
     if not isinstance(inline, list):
-        raise ValueError(f"sweep file {path}: write inline experiments as [[experiment]] tables")
+        raise FixtureError(f"sweep file {path}: write inline experiments as [[experiment]] tables")
     experiments += [_inline_experiment(path, table, i) for i, table in enumerate(inline)]
     if not experiments:
-        raise ValueError(f"sweep file {path} names no runs: give `experiments = [...]`, `tiers = [...]` "
-                         f"or [[experiment]] tables")
+        raise FixtureError(f"sweep file {path} names no runs: give `experiments = [...]`, `tiers = [...]` "
+                           f"or [[experiment]] tables")
     slurm = raw.get("slurm", {})
     if not isinstance(slurm, dict):
-        raise ValueError(f"sweep file {path}: [slurm] must be a table")
+        raise FixtureError(f"sweep file {path}: [slurm] must be a table")
     return SweepFile(path=path, profile=profile, seeds=seeds, experiments=experiments, slurm=slurm)
 
 
@@ -216,18 +217,18 @@ def _resolve_targets(targets: Sequence[str], tiers: Sequence[str]) -> tuple[list
         path = Path(target)
         if path.suffix == ".toml":
             if not path.is_file():
-                raise FileNotFoundError(f"{target} does not exist (give an experiment name, a fixture file "
-                                        f"or a sweep file)")
+                raise NotFoundError(f"{target} does not exist (give an experiment name, a fixture file "
+                                    f"or a sweep file)")
             if is_sweep_file(path):
                 files.append(load_sweep_file(path))
                 continue
         experiments.append(load_experiment(target))
     for tier in tiers:
         if tier not in TIERS:
-            raise ValueError(f"--tier: {tier!r} is not one of {', '.join(TIERS)}")
+            raise UsageError(f"--tier: {tier!r} is not one of {', '.join(TIERS)}")
         found = available(tier)
         if not found:
-            raise ValueError(f"--tier {tier}: no experiment of that tier in the fixtures folder(s)")
+            raise UsageError(f"--tier {tier}: no experiment of that tier in the fixtures folder(s)")
         experiments += [load_experiment(p) for p in found.values()]
     return experiments, files
 
@@ -260,21 +261,21 @@ def plan_sweep(targets: Sequence[str] = (), *, tiers: Sequence[str] = (), profil
     reads by default). seeds: base seeds as for `pytest --fg-seed` (None: the sweep file's, else [0]).
     """
     if not targets and not tiers:
-        raise ValueError("name what to sweep: experiment names (fixtures/NAME.toml), a sweep file "
+        raise UsageError("name what to sweep: experiment names (fixtures/NAME.toml), a sweep file "
                          "(grid.toml) or --tier gpu")
     experiments, files = _resolve_targets(targets, tiers)
     file_profiles = {f.profile for f in files if f.profile is not None}
     file_seeds = {f.seeds for f in files if f.seeds is not None}
     if profile is None:
         if len(file_profiles) > 1:
-            raise ValueError(f"the sweep files ask for different profiles {sorted(file_profiles)}; "
+            raise UsageError(f"the sweep files ask for different profiles {sorted(file_profiles)}; "
                              f"pass --profile to choose one")
         profile = file_profiles.pop() if file_profiles else default_profile()
     if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        raise UsageError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     if seeds is None:
         if len(file_seeds) > 1:
-            raise ValueError("the sweep files ask for different seeds; pass --seed/--seeds to choose")
+            raise UsageError("the sweep files ask for different seeds; pass --seed/--seeds to choose")
         seeds = file_seeds.pop() if file_seeds else (0,)
     seeds = tuple(int(s) for s in seeds)
     for f in files:

@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import UsageError
+
 Runner = Callable[..., subprocess.CompletedProcess]
 RESOURCE_OPTIONS = "--partition, --gpus-per-task, --cpus-per-task, --mem, --time or --sbatch"
 
@@ -112,7 +114,7 @@ def check_fits(options: Any, runner: Runner = subprocess.run) -> None:
     has: the array would wait in the queue forever). ValueError names every option that does not fit."""
     advice = misfits(options, partition_nodes(options.partition, runner))
     if any(option == "--cpus-per-task" for option, _ in advice):
-        raise ValueError("no node of the partition can run one task as asked, so the job array would wait in the "
+        raise UsageError("no node of the partition can run one task as asked, so the job array would wait in the "
                          "queue forever; nothing was submitted." + _changes(advice))
 
 

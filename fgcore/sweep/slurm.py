@@ -34,6 +34,7 @@ from typing import Any, Mapping, TextIO
 
 from .. import settings
 from . import slurm_state
+from ..errors import UsageError
 from ..machine import visible_gpus
 from .local import fgcore_import_root
 from .plan import Plan, PlannedRun
@@ -132,7 +133,7 @@ def check_shared_dirs(dirs: Mapping[str, Path], *, create: tuple[str, ...] = (),
             warnings.append(f"{label} {resolved} is on a {mount[1]} filesystem (mounted at {mount[0]}), not a "
                             f"known network filesystem: jobs fail if the compute nodes do not see it")
     if problems:
-        raise ValueError("the slurm executor needs folders every node can read and write:\n  - "
+        raise UsageError("the slurm executor needs folders every node can read and write:\n  - "
                          + "\n  - ".join(problems))
     return warnings
 
@@ -146,7 +147,7 @@ def parse_time(value: str | int) -> int:
         text = str(value).strip()
         match = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?", text)
         if not match:
-            raise ValueError(f"--time {value!r}: use a SLURM time such as 720 (minutes), 12:00:00 or 1-00:00:00")
+            raise UsageError(f"--time {value!r}: use a SLURM time such as 720 (minutes), 12:00:00 or 1-00:00:00")
         days, a, b, c = match.groups()
         if days is not None:  # D-HH[:MM[:SS]]
             minutes = int(days) * 1440 + int(a) * 60 + int(b or 0) + (int(c or 0) + 59) // 60
@@ -157,7 +158,7 @@ def parse_time(value: str | int) -> int:
         else:
             minutes = int(a)
     if minutes < 1:
-        raise ValueError(f"--time {value!r}: the time limit must be at least one minute")
+        raise UsageError(f"--time {value!r}: the time limit must be at least one minute")
     return minutes
 
 
@@ -168,7 +169,7 @@ def parse_sbatch(args: tuple[str, ...] | list[str]) -> dict[str, Any]:
         body = arg[2:] if arg.startswith("--") else arg
         key, sep, value = body.partition("=")
         if not key or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", key):
-            raise ValueError(f"--sbatch {arg!r}: write sbatch options as --key=value (e.g. --account=myproj) "
+            raise UsageError(f"--sbatch {arg!r}: write sbatch options as --key=value (e.g. --account=myproj) "
                              f"or --flag")
         parsed[key.replace("-", "_")] = value if sep else True
     return parsed
@@ -203,19 +204,19 @@ class SlurmOptions:
             value = getattr(self, name)
             low = 0 if name in ("gpus_per_task", "max_requeues") else 1
             if not isinstance(value, int) or value < low:
-                raise ValueError(f"slurm option {name}: expected an integer >= {low}, got {value!r}")
+                raise UsageError(f"slurm option {name}: expected an integer >= {low}, got {value!r}")
         if not isinstance(self.poll_interval, (int, float)) or not 0 < self.poll_interval <= 3600:
-            raise ValueError(f"slurm option poll_interval: expected seconds between 0 and 3600 (e.g. 10), got "
+            raise UsageError(f"slurm option poll_interval: expected seconds between 0 and 3600 (e.g. 10), got "
                              f"{self.poll_interval!r}")
         if self.mem is not None and not re.fullmatch(r"\d+(\.\d+)?[KMGT]?B?", str(self.mem), re.IGNORECASE):
-            raise ValueError(f"slurm option mem: {self.mem!r} is not a SLURM memory size such as 32G or 64000M")
+            raise UsageError(f"slurm option mem: {self.mem!r} is not a SLURM memory size such as 32G or 64000M")
 
     def updated(self, values: Mapping[str, Any], where: str) -> "SlurmOptions":
         """A copy with `values` (from a sweep file's [slurm] table or the command line) applied."""
         known = {f.name for f in fields(self)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"{where}: unknown slurm option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+            raise UsageError(f"{where}: unknown slurm option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
         values = {k: (tuple(v) if k in ("sbatch", "setup") else v) for k, v in values.items() if v is not None}
         return replace(self, **values)
 
@@ -287,7 +288,7 @@ def _jobs_in_flight(plan: Plan, runs: list[PlannedRun], cluster: str) -> dict[st
         return {}
     snapshot = slurm_state.query(r["job_id"] for r in recorded.values())
     if snapshot.squeue_error is not None:
-        raise ValueError(f"cannot tell which runs of this sweep are still queued or running ({snapshot.squeue_error}); "
+        raise UsageError(f"cannot tell which runs of this sweep are still queued or running ({snapshot.squeue_error}); "
                          f"nothing was submitted, so no run is submitted twice. Start the same command again "
                          f"when squeue answers")
     import submitit
@@ -342,7 +343,7 @@ def _submit(executor, task: "TrainTask", runs: list[PlannedRun], plan: Plan, env
             raise
         from .sbatch_errors import explain_rejection
 
-        raise ValueError(explain_rejection(str(exc), options)) from None
+        raise UsageError(explain_rejection(str(exc), options)) from None
     return jobs
 
 
@@ -353,7 +354,7 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
     ValueError for what the user must change (folders, an sbatch rejection, a cluster that does not
     answer). poll: seconds between two looks at the queue (default options.poll_interval; 0.5 locally)."""
     if cluster not in ("slurm", "local"):
-        raise ValueError(f"cluster must be 'slurm' or 'local', got {cluster!r}")
+        raise UsageError(f"cluster must be 'slurm' or 'local', got {cluster!r}")
     options = options or SlurmOptions()
     out = out or sys.stdout
     name = "slurm" if cluster == "slurm" else "submitit-local"
@@ -361,7 +362,7 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
     folder = Path(options.job_dir).expanduser() if options.job_dir else plan.sweep_dir / "submitit"
     if cluster == "slurm":
         if shutil.which("sbatch") is None:
-            raise ValueError("sbatch is not on PATH: run `fgcore sweep --executor slurm` on a login node of the "
+            raise UsageError("sbatch is not on PATH: run `fgcore sweep --executor slurm` on a login node of the "
                              "SLURM cluster (or use --executor local on a machine with GPUs)")
         for warning in check_shared_dirs({"the cache root (--cache / FGCORE_CACHE)": plan.cache,
                                           "the submitit job folder (--job-dir)": folder},

@@ -35,6 +35,7 @@ from typing import Any, Iterator
 import filelock
 
 from .. import settings
+from ..errors import UnknownNameError
 from ..fileio import atomic_write_bytes, atomic_write_json
 
 MANIFEST = "manifest.json"
@@ -176,9 +177,10 @@ class RunStore:
         """An entry by key or unique key prefix."""
         matches = [k for k in self.keys() if k.startswith(prefix)]
         if not matches:
-            raise KeyError(f"no cache entry starts with {prefix!r} under {self.root / 'runs'}")
+            raise UnknownNameError(f"no cache entry starts with {prefix!r} under {self.root / 'runs'} "
+                                   "(`fgcore cache ls` lists them)")
         if len(matches) > 1:
-            raise KeyError(f"{prefix!r} matches {len(matches)} entries; give more characters of the key")
+            raise UnknownNameError(f"{prefix!r} matches {len(matches)} entries; give more characters of the key")
         return self.entry(matches[0])
 
 
