@@ -1,9 +1,9 @@
 """The claims report in headless Chromium, driven by selenium: what a reader's browser shows.
 
-    .venv/bin/python -m fgcore.report.screenshot [RECORDS.json | --html index.html] [-o DIR]
+    .venv/bin/python -m fgcore.report.screenshot (RECORDS.json | --html index.html) [-o DIR]
 
-Builds DIR/index.html from RECORDS.json (default: tests/data/claims_sample.json, a recorded session)
-or takes an existing page, opens it in Chromium, checks it (check_page: every image decodes, nothing is
+Builds DIR/index.html from RECORDS.json (a session's claims.json; the checkout has a recorded one,
+tests/data/claims_sample.json) or takes an existing page, opens it in Chromium, checks it (check_page: every image decodes, nothing is
 fetched from outside, every claim id is on the page, the verdict summary is on the first screen, no
 sideways scrolling) and writes DIR/first-screen.png (1440 x 900) and DIR/full-page.png. The browser
 test of the report (tests/test_report_browser.py) runs the same check_page.
@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-ROOT = Path(__file__).resolve().parents[2]  # the checkout: fgcore/report/screenshot.py
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -236,10 +235,14 @@ def report_claim_ids(index: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("records", nargs="?", default=str(ROOT / "tests" / "data" / "claims_sample.json"))
+    parser.add_argument("records", nargs="?", help="a claims.json to build the page from (e.g. the recorded "
+                                                   "session tests/data/claims_sample.json of the checkout)")
     parser.add_argument("--html", help="check and screenshot this index.html instead of building one")
-    parser.add_argument("-o", "--out", default=str(ROOT / "reports" / "screenshot"))
+    parser.add_argument("-o", "--out", default="reports/screenshot",
+                        help="where the page (when built) and the screenshots go (default: reports/screenshot)")
     args = parser.parse_args(argv)
+    if (args.records is None) == (args.html is None):
+        parser.error("give either RECORDS.json (a claims.json to build the page from) or --html index.html")
     try:
         find_browser()
     except BrowserUnavailable as exc:
