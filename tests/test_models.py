@@ -271,7 +271,7 @@ def test_unknown_option_names_the_options():
         build("mlp", 10, (8,), widht=3)
 
 
-# ---------------------------------------------------------------- import-path models (issue 7)
+# ---------------------------------------------------------------- import-path models (bring your own)
 
 GOOD_MODULE = """
 import torch

@@ -318,10 +318,10 @@ def test_xdist_workers_each_see_one_gpu():
 
 # -- the claims side ------------------------------------------------------------------------------
 def test_sweep_command_parses_and_names_profile_seed_and_cache():
-    command = sweep_command("cifar10-coarse5", profile="quick", seed=2, cache="/shared/my cache")
-    assert command == "fgcore sweep cifar10-coarse5 --profile quick --seed 2 --cache '/shared/my cache'"
+    command = sweep_command("cifar10-resnet18-coarse", profile="quick", seed=2, cache="/shared/my cache")
+    assert command == "fgcore sweep cifar10-resnet18-coarse --profile quick --seed 2 --cache '/shared/my cache'"
     args = build_parser().parse_args(shlex.split(command)[1:])
-    assert (args.targets, args.profile, args.seed, args.cache) == (["cifar10-coarse5"], "quick", 2, "/shared/my cache")
+    assert (args.targets, args.profile, args.seed, args.cache) == (["cifar10-resnet18-coarse"], "quick", 2, "/shared/my cache")
     # the top-level `fgcore --cache DIR sweep` spelling keeps its value too
     assert build_parser().parse_args(["--cache", "/c", "sweep", "x"]).cache == "/c"
 

@@ -1,7 +1,7 @@
 """The report's figures: one matplotlib function per figure kind of a claim record (data -> Figure).
 
-Every function takes the `data` dict of a record's figure (the shapes are listed in KINDS' docstrings
-and in the claims-record brief), validates it (ValueError naming the missing or malformed field) and
+Every function takes the `data` dict of a record's figure (the shapes are listed in KINDS' docstrings),
+validates it (ValueError naming the missing or malformed field) and
 returns a matplotlib Figure built without pyplot, so no global backend or figure registry is touched.
 `render(kind, data)` turns it into PNG (or SVG) bytes on the Agg canvas under a fixed style: matplotlib's
 built-in defaults plus STYLE, a fixed dpi, the bundled DejaVu font, a fixed SVG hash salt and no date

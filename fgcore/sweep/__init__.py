@@ -1,10 +1,10 @@
 """`fgcore sweep`: train many runs at once, on this machine's GPUs or on a SLURM cluster.
 
-    plan = plan_sweep(["cifar10-coarse5"], profile="quick")   # RunSpecs, deduplicated, minus the cached
-    result = run_local(plan)                                  # or run_submitit(plan, SlurmOptions(...))
-    result.exit_code                                          # number of failed runs (<= 100)
+    plan = plan_sweep(["cifar10-resnet18-coarse"], profile="quick")  # distinct RunSpecs; the cached ones marked
+    result = run_local(plan)                       # or run_submitit(plan, SlurmOptions(...))
+    result.exit_code                               # number of failed runs (<= 100)
 
-or in one call: sweep(["cifar10-coarse5"], executor="local", profile="quick").
+or in one call: sweep(["cifar10-resnet18-coarse"], executor="local", profile="quick").
 Submodules: plan (targets -> Plan), local (one process per run, pinned to a GPU), slurm (submitit job
 arrays), worker (trains one run), cli. Which GPUs a process sees: fgcore.machine.
 Importing this package is cheap (no torch).

@@ -12,7 +12,7 @@ EPILOG = """\
 examples:
   fgcore sweep --tier gpu --profile quick --dry-run      # what would run, what is cached
   fgcore sweep --tier gpu --profile quick                # every gpu experiment, all local GPUs
-  fgcore sweep cifar10-coarse5 cifar10-original          # some experiments (fixtures/NAME.toml)
+  fgcore sweep cifar10-resnet18-coarse cifar10-resnet18-original  # some experiments (fixtures/NAME.toml)
   fgcore sweep grid.toml --executor slurm --partition gpu --time 12:00:00 --cache /shared/fgcore-cache
 
 Runs already complete in the cache are skipped; a sweep started again after an interruption

@@ -5,12 +5,12 @@ to produce together:
 
     profile = "quick"                  # optional; --profile on the command line wins
     seeds = [0, 1]                     # optional base seeds (pytest --fg-seed); --seed/--seeds win
-    experiments = ["cifar10-coarse5", "fixtures/extra.toml"]   # fixture names or files (relative
-                                                               # to the sweep file)
+    experiments = ["cifar10-resnet18-coarse", "fixtures/extra.toml"]   # fixture names or files
+                                       # (relative to the sweep file)
     tiers = ["gpu"]                    # optional: every fixture of these tiers
 
     [[experiment]]                     # optional: an experiment written in place, with the same
-    name = "cifar10-coarse5-wd1e-3"    # tables as a fixture file (spec, grid, profiles); it fills
+    name = "cifar10-resnet18-wd1e-3"   # tables as a fixture file (spec, grid, profiles); it fills
     spec = { dataset = "cifar10", labeling = "coarse:5", model = "resnet18", weight_decay = 1e-3 }
                                        # the cache but no claim reads it (claims read fixtures/)
     [slurm]                            # optional defaults of the slurm options (the command line wins)
@@ -130,7 +130,7 @@ class Plan:
 
     def write(self) -> Path:
         """Write plan.json into the sweep folder (what ran, for the user and for later sweeps)."""
-        from ..train.cache import atomic_write_json
+        from ..fileio import atomic_write_json
 
         path = self.sweep_dir / "plan.json"
         atomic_write_json(path, {

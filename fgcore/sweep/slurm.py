@@ -402,7 +402,7 @@ def run_submitit(plan: Plan, options: SlurmOptions | None = None, *, cluster: st
         now = time.time()
         registry = plan.cache / "sweeps" / "jobs"
         registry.mkdir(parents=True, exist_ok=True)
-        from ..train.cache import atomic_write_json
+        from ..fileio import atomic_write_json
 
         for run, job in zip(to_submit, jobs):
             following[run.key] = _Followed(run, job, now)
@@ -496,7 +496,7 @@ def _record_end(plan: Plan, followed: _Followed, outcome: RunOutcome, now: float
         return
     if record.get("job_id") != followed.job.job_id:
         return  # the run was submitted again meanwhile (another sweep): its record is not ours to touch
-    from ..train.cache import atomic_write_json
+    from ..fileio import atomic_write_json
 
     atomic_write_json(path, {**record, "ended": now, "ok": outcome.ok, "error": outcome.error})
 

@@ -16,10 +16,10 @@ from typing import Any, Mapping
 
 from ..machine import set_torch_threads
 
-# Environment variables that change which run a spec means (FGCORE_CIFAR10 is part of the cache key),
-# where its data lives, how often it checkpoints and how often it logs its progress; the controller
-# passes its values so a job on another node agrees with it.
-FORWARDED_ENV = ("FGCORE_CIFAR10", "FGCORE_DATA", "FGCORE_CHECKPOINT_SECONDS", "FGCORE_LOG_PROGRESS_SECONDS")
+# Environment variables that say where a run's data lives, how often it checkpoints and how often it
+# logs its progress; the controller passes its values so a job on another node agrees with it. (What
+# the run is, FGCORE_CIFAR10's choice included, is in the resolved spec the job receives.)
+FORWARDED_ENV = ("FGCORE_DATA", "FGCORE_CHECKPOINT_SECONDS", "FGCORE_LOG_PROGRESS_SECONDS")
 
 
 def forwarded_environment() -> dict[str, str]:
@@ -44,8 +44,8 @@ def run_spec(spec_dict: Mapping[str, Any], cache: str, key: str, env: Mapping[st
     if spec.key != key:
         raise RuntimeError(
             f"this process computes cache key {spec.key} for the run the sweep planned as {key}: the "
-            f"training code version or FGCORE_CIFAR10 differs between the machine that planned the sweep "
-            f"and this one; use the same fgcore checkout and environment on both")
+            f"training code version differs between the machine that planned the sweep and this one; use "
+            f"the same fgcore checkout on both")
     print(f"fgcore sweep worker: {spec.short} [{key}] on {platform.node()}, pid {os.getpid()}, "
           f"CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(unset)')}, "
           f"started {time.strftime('%Y-%m-%d %H:%M:%S')}", flush=True)

@@ -34,20 +34,15 @@ from typing import Any, Iterator
 
 import filelock
 
-from .. import settings
 from ..errors import UnknownNameError
 from ..fileio import atomic_write_bytes, atomic_write_json
+from ..settings import cache_root  # the argument, else $FGCORE_CACHE, else ~/.cache/fgcore
 
 MANIFEST = "manifest.json"
 
 
 class CorruptEntryError(RuntimeError):
     """A cache entry whose files do not match its manifest (say which file, and what to do)."""
-
-
-def cache_root(root: str | os.PathLike | None = None) -> Path:
-    """The cache root: the argument, else $FGCORE_CACHE, else ~/.cache/fgcore (fgcore.settings)."""
-    return settings.cache_root(root)
 
 
 def sha256_bytes(data: bytes) -> str:

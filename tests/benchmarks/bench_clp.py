@@ -1,5 +1,5 @@
-"""Speed of the CLP embedding: openTSNE vs scikit-learn's t-SNE on 10,000 x 512 (issue 3 target:
-openTSNE at least 2x faster on 2 cores).
+"""Speed of the CLP embedding: openTSNE vs scikit-learn's t-SNE on 10,000 x 512 (the target: openTSNE
+at least 2x faster on 2 cores).
 
     PYTHONPATH=. .venv/bin/python -m pytest tests/benchmarks/bench_clp.py -p no:xdist --benchmark-only
 
