@@ -27,8 +27,8 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from . import import_path
-from .errors import SpecError, UnknownNameError
+from . import import_path, registry
+from .errors import UnknownNameError
 
 
 def _labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray:
@@ -202,10 +202,7 @@ def register(labeling: Labeling, *, replace: bool = False) -> Labeling:
     """Add a labeling to the registry (its name must be new unless `replace`); returns it."""
     if not isinstance(labeling, Labeling):
         raise TypeError(f"register() takes a Labeling, got {type(labeling).__name__}")
-    if labeling.name in LABELINGS and not replace and LABELINGS[labeling.name] is not labeling:
-        raise ValueError(f"a labeling named {labeling.name!r} is already registered; pass replace=True to replace it")
-    LABELINGS[labeling.name] = labeling
-    return labeling
+    return registry.add(LABELINGS, labeling.name, labeling, what="labeling", replace=replace)
 
 
 def _valid() -> str:
@@ -227,14 +224,8 @@ def _lookup(labeling: str) -> tuple[Labeling, int | None]:
         name, found = registered_prefix, LABELINGS[registered_prefix]
         raise UnknownNameError(f"labeling={labeling!r}: " + (f"needs a positive integer, e.g. '{name}:5'" if found.takes_k
                                else f"{name!r} takes no number") + f"; {_valid()}.")
-    if name in LABELINGS:
-        found = LABELINGS[name]
-    elif import_path.is_import_path(name):
-        found = import_path.resolve(name, "labeling")
-        if not isinstance(found, Labeling):
-            raise SpecError(f"labeling {name!r} is a {type(found).__name__}; an import path must name a "
-                            "fgcore.labels.Labeling.")
-    else:
+    found = registry.named(LABELINGS, name, what="labeling", kind=Labeling)
+    if found is None:
         raise UnknownNameError(f"labeling={labeling!r} is not known; {_valid()}.")
     if found.takes_k and (k_text is None or int(k_text) < 1):
         raise UnknownNameError(f"labeling={labeling!r} needs a number, e.g. '{name}:5'; {_valid()}.")

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import import_path
-from .errors import SpecError, UnknownNameError
+from . import registry
+from .errors import UnknownNameError
 
 if TYPE_CHECKING:
     import torch
@@ -166,10 +166,7 @@ def register(loss: Loss, *, replace: bool = False) -> Loss:
     """Add a loss to the registry (its name must be new unless `replace`); returns it."""
     if not isinstance(loss, Loss):
         raise TypeError(f"register() takes a Loss, got {type(loss).__name__}")
-    if loss.name in LOSSES and not replace and LOSSES[loss.name] is not loss:
-        raise ValueError(f"a loss named {loss.name!r} is already registered; pass replace=True to replace it")
-    LOSSES[loss.name] = loss
-    return loss
+    return registry.add(LOSSES, loss.name, loss, what="loss", replace=replace)
 
 
 register(Loss("cross_entropy", cross_entropy, _argmax, _classes_width, _check_classes_width,
@@ -180,12 +177,8 @@ register(Loss("unhinged", unhinged, _sign, _binary_width, _check_single_width,
 
 def lookup(name: object) -> Loss:
     """The Loss a RunSpec's `loss` names: a registered name or an import path naming a Loss."""
-    if isinstance(name, str) and name in LOSSES:
-        return LOSSES[name]
-    if import_path.is_import_path(name):
-        found = import_path.resolve(name, "loss")
-        if not isinstance(found, Loss):
-            raise SpecError(f"loss {name!r} is a {type(found).__name__}; an import path must name a fgcore.losses.Loss.")
+    found = registry.named(LOSSES, name, what="loss", kind=Loss) if isinstance(name, str) else None
+    if found is not None:
         return found
     raise UnknownNameError(f"unknown loss {name!r}; valid losses: {', '.join(LOSSES)}, or an import path "
                            "'package.module:NAME' naming a fgcore.losses.Loss.")

@@ -176,3 +176,15 @@ def test_unknown_names_are_one_kind_of_error(field, value, message):
         resolve(spec)
     with pytest.raises(UnknownNameError, match="unknown model 'resnet19'. Did you mean 'resnet18'"):
         fgmodels.build("resnet19", 10, (3, 32, 32))
+
+
+def test_a_name_is_registered_once(monkeypatch):
+    monkeypatch.setitem(fgdata.DATASETS, "digits", fgdata.DATASETS["digits"])   # restored afterwards
+    digits = fgdata.DATASETS["digits"]
+    assert fgdata.register(digits) is digits                      # the same descriptor again: fine
+    other = fgdata.DatasetInfo("digits", digits.load, "another loader")
+    with pytest.raises(ValueError, match="a data set named 'digits' is already registered; pass replace=True"):
+        fgdata.register(other)
+    assert fgdata.register(other, replace=True) is other and fgdata.get("digits") is other
+    with pytest.raises(ValueError, match="without ':'"):
+        fgmodels.register("mine:net", fgmodels.MODELS["mlp"])   # ':' belongs to import paths

@@ -23,6 +23,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from .. import registry
 from ..errors import UnknownNameError
 from ..import_path import FORM, is_import_path
 from .status import DataStatus
@@ -109,13 +110,7 @@ def register(info: DatasetInfo, *, replace: bool = False) -> DatasetInfo:
     """Add a data set to the registry (its name must be new unless `replace`); returns it."""
     if not isinstance(info, DatasetInfo):
         raise TypeError(f"register() takes a DatasetInfo, got {type(info).__name__}")
-    if info.name in DATASETS and not replace and DATASETS[info.name] is not info:
-        raise ValueError(f"a data set named {info.name!r} is already registered; pass replace=True to replace it")
-    if ":" in info.name:
-        raise ValueError(f"data set name {info.name!r} must not contain ':' (reserved for import paths and "
-                         "families such as image_folder:<path>)")
-    DATASETS[info.name] = info
-    return info
+    return registry.add(DATASETS, info.name, info, what="data set", replace=replace)
 
 
 def register_family(prefix: str, usage: str, factory: Callable[[str, str], DatasetInfo]) -> None:

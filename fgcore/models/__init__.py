@@ -31,6 +31,7 @@ from collections.abc import Callable
 
 from torch import nn
 
+from .. import registry
 from ..errors import SpecError, UnknownNameError
 from ..import_path import FORM, is_import_path
 from . import cnn, densenet, mlp, resnet, theory, vgg
@@ -50,13 +51,9 @@ def register(name: str, builder: Callable[..., nn.Module], *, replace: bool = Fa
     """Add a model: ``builder(num_classes, in_shape, **options)`` returns a module with ``.features(x)``
     (the last-layer representation) and ``.head`` (the final nn.Linear); each model it builds is
     checked for that interface (check_model). Returns the builder."""
-    if not isinstance(name, str) or not name or ":" in name:
-        raise ValueError(f"a model name must be a non-empty string without ':', got {name!r}")
     if not callable(builder):
         raise ValueError(f"model {name!r}: the builder must be callable, got {builder!r}")
-    if name in MODELS and not replace and MODELS[name] is not builder:
-        raise ValueError(f"a model named {name!r} is already registered; pass replace=True to replace it")
-    MODELS[name] = builder
+    registry.add(MODELS, name, builder, what="model", replace=replace)
     _SHIPPED.discard(name)
     return builder
 
