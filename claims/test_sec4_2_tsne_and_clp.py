@@ -10,6 +10,7 @@ import measures as m
 import pytest
 import thresholds as t
 
+from fgcore import run_metrics
 from fgcore.suite.checks import Check
 
 FINE_STRUCTURE = ("no_subclusters", "collapsed")
@@ -37,9 +38,10 @@ def clp_figure(claim, subject, ot: float | None = None) -> None:
 @pytest.mark.claim("tsne-subclusters", applies_to="coarse")
 def test_tsne_subclusters(claim):
     subject = claim.verify([PURITY], terminal_phase=True)
-    from fgcore import run_metrics
-
     tsne_figure(claim, subject.run, run_metrics.clp(subject.run, random_state=subject.seed))
+    # The report's first picture (Fig. 1's idea): the whole data set's features and the NC1 curve.
+    claim.figure("overview", experiment=claim.experiment,
+                 **run_metrics.overview_figure(subject.run, random_state=subject.seed))
 
 
 @pytest.mark.claim("clp-recovers", applies_to="coarse")

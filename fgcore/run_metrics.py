@@ -18,11 +18,16 @@ TERMINAL_ACCURACY = 0.995   # "terminal phase": >= 99.5% training accuracy on th
 
 
 def collapse_curve(run) -> dict[str, Any]:
-    """NC1, NC2 and training accuracy at every statistics epoch (Fig. 3), and where the terminal
-    phase began (first epoch with training accuracy >= TERMINAL_ACCURACY; None if never)."""
+    """NC1, NC2 and training accuracy at every statistics epoch (Fig. 3), the rest of the collapse
+    family where the run recorded it (NC3, NC4, CDNV, equinorm, equiangularity, test accuracy), and
+    where the terminal phase began (first epoch with training accuracy >= TERMINAL_ACCURACY; None if
+    never)."""
     records = [r for r in run.history if "nc1" in r]
     curve = {"epochs": [r["epoch"] for r in records], "nc1": [r["nc1"] for r in records],
              "nc2": [r["nc2"] for r in records], "train_acc": [r["train_acc"] for r in records]}
+    for key in ("nc3", "nc4", "cdnv", "equinorm", "equiangularity", "test_acc"):
+        if records and all(key in r for r in records):
+            curve[key] = [r[key] for r in records]
     curve["terminal_epoch"] = next((e for e, a in zip(curve["epochs"], curve["train_acc"])
                                     if a >= TERMINAL_ACCURACY), None)
     return curve
@@ -76,6 +81,24 @@ def heatmap_figure(run, kind: str = "original", epochs: list[int] | None = None)
     if kind == "original" and run.superclass_of is not None:
         data["lines"] = [{"epoch": e, **_lines_dict(lines(run, e))} for e in epochs]
     return data
+
+
+def overview_figure(run, n_points: int = 1000, random_state: int = 0) -> dict[str, Any]:
+    """Data of the report's "overview" figure (the idea of the paper's Fig. 1): a t-SNE of a stratified
+    sample of `n_points` final training features (the whole data set, all superclasses) with their
+    original classes, and the NC1 curve on the training labels."""
+    if run.superclass_of is None:
+        raise ValueError(f"{run}: the overview needs a run trained on merged (coarse) labels")
+    H, y = run.features("last", "train"), run.labels("train", "original")
+    rng = np.random.default_rng(random_state)
+    share = min(1.0, n_points / len(y))
+    pick = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:max(1, int(round(share * np.sum(y == c))))]
+                                   for c in np.unique(y)]))
+    points = fgclp.embed(H[pick], "tsne", random_state=random_state)
+    curve = collapse_curve(run)
+    return {"class_names": run.class_names, "superclass_of": run.superclass_of, "points": points,
+            "labels": y[pick], "epochs": curve["epochs"], "nc1": curve["nc1"],
+            "terminal_epoch": curve["terminal_epoch"]}
 
 
 def _lines_dict(line: metrics.StructureLines) -> dict[str, float]:

@@ -19,3 +19,15 @@ def claim_probe():
     tagged `tag`: it reads (or, with --fg-train missing, trains) each one's run and holds for any
     finished run, so a session's outcome says whether the runs were there."""
     return lambda tag: CLAIM_PROBE.format(tag=tag)
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Small forward passes on one thread (pytestmark = pytest.mark.usefixtures("one_torch_thread")):
+    with two OpenMP threads on a busy 2-core machine (CI runs other suites alongside), the spin-waiting
+    threads made a DenseNet forward pass of 2 images 50-100x slower (0.1 s -> 5-14 s, measured); one
+    thread is never much slower here."""
+    from fgcore.machine import torch_threads
+
+    with torch_threads(1):
+        yield

@@ -11,16 +11,7 @@ from hypothesis import strategies as st
 from fgcore.losses import LOSSES, get_loss, num_outputs, predict
 from fgcore.models import build
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Run these small forward passes on one thread: with two OpenMP threads on a busy 2-core machine
-    (CI runs other suites alongside), the spin-waiting threads made a DenseNet forward pass of
-    2 images 50-100x slower (0.1 s -> 5-14 s, measured); one thread is never much slower here."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py: small passes, one thread
 
 
 def test_cross_entropy_matches_torch():

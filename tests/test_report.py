@@ -36,6 +36,8 @@ else:  # pragma: no cover - Python 3.10
 SAMPLE = Path(__file__).parent / "data" / "claims_sample.json"
 SAMPLE_V1 = Path(__file__).parent / "data" / "claims_sample_v1.json"
 ROOT = Path(__file__).resolve().parents[1]
+# Figure kinds only `fgcore measure` pages draw (tested with them), never a claim's record.
+MEASURE_PAGE_KINDS = {"layer_curves"}
 DPI = 30   # small images: the tests check structure and determinism, not looks
 PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -63,7 +65,7 @@ def test_sample_covers_every_claim_id_figure_kind_verdict_and_control_status():
     payload = sample()
     assert {r["id"] for r in payload["claims"]} == set(CLAIMS)
     kinds = {f["kind"] for r in payload["claims"] for f in r["figures"]}
-    assert kinds == set(figures.KINDS)
+    assert kinds == set(figures.KINDS) - MEASURE_PAGE_KINDS
     assert {r["verdict"] for r in payload["claims"]} == set(VERDICTS)
     per_check = {c["status"] for r in payload["claims"] for check in r["checks"] for c in check["controls"]}
     assert per_check == set(CONTROL_STATUSES)
@@ -108,8 +110,9 @@ def test_every_claim_id_and_record_has_its_row_and_section(built):
 def test_every_embedded_image_decodes_and_is_not_blank(built):
     _, page = built
     images = PNG.findall(page)
-    expected = sum(1 for r in sample()["claims"] for f in r["figures"] if f["kind"] in figures.KINDS)
-    assert len(images) == expected
+    drawn = [f["kind"] for r in sample()["claims"] for f in r["figures"] if f["kind"] in figures.KINDS]
+    # each record's figures, and one "overview" figure again at the top of the page
+    assert "overview" in drawn and len(images) == len(drawn) + 1
     for encoded in images:
         raw = base64.b64decode(encoded, validate=True)
         Image.open(io.BytesIO(raw)).verify()          # a well-formed PNG
@@ -304,7 +307,7 @@ def test_the_same_input_gives_the_same_bytes(tmp_path):
     for record in payload["claims"]:
         for figure in record["figures"]:
             first_with_kind.setdefault(figure["kind"], record)
-    assert set(first_with_kind) == set(figures.KINDS)
+    assert set(first_with_kind) == set(figures.KINDS) - MEASURE_PAGE_KINDS
     payload["claims"] = list({r["test"]: r for r in first_with_kind.values()}.values())
     first = build(payload, tmp_path / "a", dpi=DPI).read_bytes()
     assert build(copy.deepcopy(payload), tmp_path / "b", dpi=DPI).read_bytes() == first
@@ -358,3 +361,11 @@ def test_pytest_html_columns_show_measured_threshold_and_verdict():
     plain_row = ["<td>r</td>", "<td>t</td>", "<td>d</td>", "<td>l</td>"]
     add_row(FakeReport([]), plain_row)
     assert len(plain_row) == 8 and claim_record(FakeReport([])) is None
+
+
+def test_the_overview_comes_first_from_the_richest_tier(built):
+    _, page = built
+    records = [r for r in sample()["claims"] if any(f["kind"] == "overview" for f in r["figures"])]
+    richest = max(records, key=lambda r: ["fast", "slow", "gpu"].index(r["tier"]))
+    top = page[page.index('<h2 id="overview">'):page.index('<h2 id="claims">')]
+    assert PNG.search(top) and f'href="#{anchor(richest)}"' in top and f"({richest['tier']} tier)" in top

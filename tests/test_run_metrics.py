@@ -68,3 +68,21 @@ def test_measures_refuse_runs_they_do_not_apply_to(coarse_run, fine_run):
         run_metrics.lines(fine_run)
     with pytest.raises(ValueError, match="identity"):
         run_metrics.best_test_accuracy(coarse_run)
+
+
+def test_collapse_curve_carries_the_family_the_trainer_recorded(coarse_run):
+    curve = run_metrics.collapse_curve(coarse_run)
+    for key in ("nc3", "nc4", "cdnv", "equinorm", "equiangularity", "test_acc"):
+        assert len(curve[key]) == len(curve["epochs"]) and np.all(np.isfinite(curve[key]))
+    assert all(0.0 <= v <= 1.0 for v in curve["nc4"])
+
+
+def test_overview_is_a_stratified_sample_of_every_class_with_the_nc1_curve(coarse_run, fine_run):
+    data = run_metrics.overview_figure(coarse_run, n_points=40, random_state=0)
+    labels = np.asarray(data["labels"])
+    assert np.asarray(data["points"]).shape == (len(labels), 2)
+    assert set(labels) == set(range(10)) and abs(len(labels) - 40) <= 10   # 4 per class, rounded per class
+    assert data["nc1"] == run_metrics.collapse_curve(coarse_run)["nc1"]
+    assert list(data["superclass_of"]) == list(coarse_run.superclass_of)
+    with pytest.raises(ValueError, match="merged"):
+        run_metrics.overview_figure(fine_run)

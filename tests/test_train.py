@@ -46,6 +46,32 @@ def test_tiny_run_end_to_end(tmp_path):
     np.testing.assert_allclose(run.distance_matrix(4, "original"),
                                metrics.class_distance_matrix(h, y_orig), rtol=1e-6)
     assert 0.0 <= record["train_acc"] <= 1.0 and record["train_acc"] > run.record(0)["train_acc"]
+    # ... and so does the rest of the collapse family; NC3 and NC4 need the head, which the cache does
+    # not keep: they are checked against the trained model below.
+    assert record["cdnv"] == pytest.approx(metrics.cdnv(h, y_train), rel=1e-6)
+    assert record["equinorm"] == pytest.approx(metrics.equinorm(h, y_train), rel=1e-6)
+    assert record["equiangularity"] == pytest.approx(metrics.equiangularity(h, y_train), rel=1e-6)
+    assert 0.0 <= record["nc4"] <= 1.0 and np.isfinite(record["nc3"])
+
+
+def test_nc3_and_nc4_in_the_history_are_those_of_the_final_model(tmp_path, monkeypatch):
+    trained = {}
+    original_init = loop._Trainer.__init__
+
+    def keep(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        trained["trainer"] = self
+    monkeypatch.setattr(loop._Trainer, "__init__", keep)
+    run = train(tiny(), cache=tmp_path)
+    model = trained["trainer"].model.eval()
+    H = torch.from_numpy(run.features("last", "train"))
+    y = run.labels("train", "train")
+    with torch.no_grad():
+        logits = model.head(H).numpy()
+    W = model.head.weight.detach().numpy()
+    record = run.record("last")
+    assert record["nc3"] == pytest.approx(metrics.nc3(W, H.numpy(), y), rel=1e-5)
+    assert record["nc4"] == pytest.approx(metrics.nc4(H.numpy(), y, logits=logits), abs=1 / len(y))
 
 
 def test_second_call_is_a_cache_hit(tmp_path, monkeypatch):
@@ -227,8 +253,8 @@ def test_the_data_stream_is_the_same_on_every_device(monkeypatch, tmp_path):
 
 def test_precision_is_part_of_the_key_and_float32_keys_did_not_move():
     assert tiny(precision="bf16").key != tiny().key
-    # The key TINY had before `precision` existed: runs cached then (all float32) keep their entries.
-    assert tiny().key == "8a83f7a7219eb583fff08dc223956a49"
+    # The key TINY had before `precision` existed (at TRAINING_CODE_VERSION 2): float32 runs keep it.
+    assert tiny().key == "7e45611b8faf797cd13bf1bcd12fab54"
     assert "precision" not in json.loads(tiny().canonical_json())["spec"]
     assert json.loads(tiny(precision="bf16").canonical_json())["spec"]["precision"] == "bf16"
     assert RunSpec.from_dict(tiny(precision="bf16").to_dict()).precision == "bf16"

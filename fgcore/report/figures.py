@@ -96,39 +96,81 @@ def _fmt(x: float) -> str:
     return "nan" if not math.isfinite(x) else f"{x:.3g}"
 
 
-# -- Fig. 3 --------------------------------------------------------------------------------------
-def nc_curves(data: dict) -> Figure:
-    """NC1, NC2 and training accuracy against epochs (paper Fig. 3); the terminal phase marked.
+# -- Fig. 3; Papyan et al. 2020, Fig. 2-8 ------------------------------------------------------------
+# Panels of the collapse figure: (title, [(data key, legend label, colour, line style)], log scale).
+# A panel is drawn when the data has its first series; the first three are Fig. 3's.
+_COLLAPSE_PANELS = (
+    ("NC1: within-class variability", [("nc1", "NC1 = Tr(Σ_W Σ_B⁺)/C", PALETTE[0], "-"),
+                                       ("cdnv", "CDNV (Galanti et al.)", PALETTE[5], "--")], True),
+    ("NC2: class means vs simplex ETF", [("nc2", "NC2 (eq. 3)", PALETTE[1], "-"),
+                                         ("equinorm", "equinorm", PALETTE[4], "--"),
+                                         ("equiangularity", "equiangularity", PALETTE[3], ":")], False),
+    ("NC3: classifier vs class means", [("nc3", "‖W/‖W‖ − M/‖M‖‖", PALETTE[3], "-")], False),
+    ("NC4: classifier ≠ nearest centre", [("nc4_mismatch", "1 − NC4 (share of samples)", PALETTE[6], "-")],
+     False),
+    ("accuracy", [("train_acc", "training", PALETTE[2], "-"), ("test_acc", "test", PALETTE[0], "--")], False),
+)
+# The figure of a record written before the trainer recorded the whole family: Fig. 3's three panels.
+_FIG3_TITLES = {"nc1": "NC1 (coarse labels)", "nc2": "NC2 (distance to simplex ETF)", "train_acc": "training accuracy"}
 
-    data: epochs, nc1, nc2, train_acc (optional), terminal_epoch (optional: first epoch at 100%).
-    NC1 goes on a log axis when it is positive: it falls by orders of magnitude.
+
+def nc_curves(data: dict) -> Figure:
+    """Neural Collapse against epochs: NC1, NC2 and training accuracy (paper Fig. 3), and where the data
+    has them NC1-NC4 with CDNV, equinorm, equiangularity and test accuracy (Papyan et al. 2020, Fig. 2-8).
+
+    data: epochs, nc1, nc2, train_acc (optional), terminal_epoch (optional: first epoch at 100%), and
+    optionally nc3, nc4, cdnv, equinorm, equiangularity, test_acc (lists as long as epochs; null where an
+    epoch has no value). NC4 is drawn as the mismatch 1 - NC4, as Papyan et al.'s Fig. 7. NC1 (and CDNV
+    beside it) go on a log axis when positive: they fall by orders of magnitude. Data with nc1, nc2 and
+    train_acc only (records of runs trained before the trainer recorded the rest) gives Fig. 3's three
+    panels.
     """
     kind = "nc_curves"
     epochs = _floats(_need(data, "epochs", kind), "epochs")
-    nc1 = _floats(_need(data, "nc1", kind), "nc1")
-    nc2 = _floats(_need(data, "nc2", kind), "nc2")
-    acc = _floats(data["train_acc"], "train_acc") if data.get("train_acc") is not None else None
-    _same_length(kind, epochs=epochs, nc1=nc1, nc2=nc2, **({"train_acc": acc} if acc is not None else {}))
+    series = {"nc1": _floats(_need(data, "nc1", kind), "nc1"), "nc2": _floats(_need(data, "nc2", kind), "nc2")}
+    for key in ("train_acc", "test_acc", "nc3", "nc4", "cdnv", "equinorm", "equiangularity"):
+        if data.get(key) is not None:
+            series[key] = _floats(data[key], key)
+    _same_length(kind, epochs=epochs, **series)
+    if "nc4" in series:
+        series["nc4_mismatch"] = 1.0 - series["nc4"]
     terminal = data.get("terminal_epoch")
+    family = any(key in series for key in ("nc3", "nc4", "cdnv", "equinorm", "equiangularity"))
 
-    panels = [("NC1 (coarse labels)", nc1, PALETTE[0]), ("NC2 (distance to simplex ETF)", nc2, PALETTE[1])]
-    if acc is not None:
-        panels.append(("training accuracy", acc, PALETTE[2]))
-    fig = Figure(figsize=(3.0 * len(panels), 2.5))
-    axes = fig.subplots(1, len(panels))
-    for ax, (title, y, colour) in zip(np.atleast_1d(axes), panels):
-        ax.plot(epochs, y, marker="o", color=colour)
-        ax.set_title(f"{title}\nlast: {_fmt(y[-1])}" if len(y) else title)
+    panels = [(title, [s for s in lines if s[0] in series], log) for title, lines, log in _COLLAPSE_PANELS
+              if lines[0][0] in series]
+    cols = len(panels) if len(panels) <= 3 else math.ceil(len(panels) / 2)
+    rows = math.ceil(len(panels) / cols)
+    fig = Figure(figsize=(3.0 * cols, 2.5 * rows + (0.35 if family else 0.0)))
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    for ax, (title, lines, log) in zip(axes, panels):
+        for key, label, colour, style in lines:
+            named = f"{label}: {_fmt(series[key][-1])}" if len(epochs) else label
+            ax.plot(epochs, series[key], marker="o", color=colour, linestyle=style, label=named if family else None)
+        first = series[lines[0][0]]
+        if not family:
+            title = _FIG3_TITLES[lines[0][0]]
+            ax.set_title(f"{title}\nlast: {_fmt(first[-1])}" if len(first) else title)
+        else:
+            ax.set_title(title)
+            ax.legend(loc="best", fontsize=6.5, handlelength=2.2)
         ax.set_xlabel("epoch")
-        if y is nc1 and np.all(np.isfinite(y)) and np.all(y > 0):
+        values = np.concatenate([series[key] for key, *_ in lines])
+        if log and np.all(np.isfinite(first)) and np.all(first > 0) and np.all(values[np.isfinite(values)] > 0):
             ax.set_yscale("log")
-        if y is acc:
-            ax.set_ylim(min(0.0, np.nanmin(y)) if np.isfinite(y).any() else 0.0, 1.02)
+        if lines[0][0] == "train_acc":
+            low = np.nanmin(values) if np.isfinite(values).any() else 0.0
+            ax.set_ylim(min(0.0, low), 1.02)
         if terminal is not None:
             ax.axvline(float(terminal), color="0.35", linestyle="--", linewidth=1,
-                       label=f"terminal phase from epoch {terminal}")
-    if terminal is not None:
-        np.atleast_1d(axes)[-1].legend(loc="lower right", handlelength=1.5)
+                       label=None if family else f"terminal phase from epoch {terminal}")
+    if terminal is not None and not family:
+        axes[len(panels) - 1].legend(loc="lower right", handlelength=1.5)
+    if terminal is not None and family:
+        fig.suptitle(f"dashed grey line: the terminal phase (100% training accuracy) from epoch {terminal}",
+                     fontsize=7.5, color="0.3")
     return fig
 
 
@@ -171,8 +213,10 @@ def _normalised(D: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
 def distance_heatmaps(data: dict) -> Figure:
     """Class distance matrix D (eq. 6) at each snapshot (paper Fig. 5, 14) and the darkness of its lines.
 
-    data: snapshots [{epoch, D}], class_names, superclass_of (row -> superclass), lines [{epoch,
-    diagonal, same_superclass, darkness_diagonal, darkness_same_superclass}] (optional).
+    data: snapshots [{epoch, D, title (optional, instead of "epoch N")}], class_names, superclass_of
+    (row -> superclass), lines [{epoch, diagonal, same_superclass, darkness_diagonal,
+    darkness_same_superclass}] (optional), x_label (optional: the lines panel's axis, default
+    "snapshot epoch").
     Each D is divided by its mean over pairs in different superclasses, so one colour scale serves all
     snapshots and the "three lines" of the paper read as darkness. Same-superclass cells off the
     diagonal are outlined (or, when superclasses are contiguous blocks of rows, the blocks are drawn).
@@ -186,9 +230,9 @@ def distance_heatmaps(data: dict) -> Figure:
         D = _matrix(_need(snap, "D", f"{kind} snapshot {i}"), f"snapshot {i} D")
         if D.shape[0] != D.shape[1]:
             raise ValueError(f"{kind}: snapshot {i} D must be square, got {D.shape}")
-        mats.append((snap.get("epoch"), D))
+        mats.append((snap.get("epoch"), D, snap.get("title")))
     n = mats[0][1].shape[0]
-    if any(D.shape != (n, n) for _, D in mats):
+    if any(D.shape != (n, n) for _, D, _ in mats):
         raise ValueError(f"{kind}: every snapshot's D must have the same shape ({n} x {n})")
     names = [str(c) for c in data.get("class_names") or range(n)]
     if len(names) != n:
@@ -200,7 +244,7 @@ def distance_heatmaps(data: dict) -> Figure:
             raise ValueError(f"{kind}: superclass_of has {len(groups)} entries for {n} classes")
     lines = {_epoch_key(line.get("epoch")): line for line in data.get("lines") or [] if isinstance(line, dict)}
 
-    normed = [(epoch, _normalised(D, groups)) for epoch, D in mats]
+    normed = [(epoch, _normalised(D, groups)) for epoch, D, _ in mats]
     finite = np.concatenate([N[np.isfinite(N)] for _, N in normed])
     vmax = float(np.quantile(finite, 0.99)) if finite.size else 1.0
     vmax = max(vmax, 1.0)
@@ -225,7 +269,7 @@ def distance_heatmaps(data: dict) -> Figure:
         for spine in ax.spines.values():
             spine.set_visible(True)
         line = lines.get(_epoch_key(epoch))
-        title = f"epoch {epoch}" if epoch is not None else f"snapshot {i + 1}"
+        title = mats[i][2] or (f"epoch {epoch}" if epoch is not None else f"snapshot {i + 1}")
         if line and line.get("diagonal") is not None and line.get("same_superclass") is not None:
             title += f"\ndiag {_fmt(float(line['diagonal']))} · same-sc {_fmt(float(line['same_superclass']))}"
         ax.set_title(title, fontsize=8.5)
@@ -264,7 +308,7 @@ def distance_heatmaps(data: dict) -> Figure:
                 label="diagonal (same original class)")
         ax.plot(xs, [darkness(line, "same_superclass") for line in ordered], marker="s", color=PALETTE[1],
                 label="superclass lines (same superclass, other class)")
-        ax.set_xlabel("snapshot epoch")
+        ax.set_xlabel(str(data.get("x_label") or "snapshot epoch"))
         ax.set_ylabel("darkness")
         ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.0)
         ax.set_title("darkness = 1 - D / mean D across superclasses  (0: no line, 1: collapsed)", fontsize=8)
@@ -528,10 +572,98 @@ def grid_errors(data: dict) -> Figure:
     return fig
 
 
+# -- fgcore measure --layers ----------------------------------------------------------------------
+def layer_curves(data: dict) -> Figure:
+    """NC1 and the mean squared distance ratio of each layer of one network, from input to output: where
+    collapse begins in depth, and whether fine structure survives it (fgcore measure --layers).
+
+    data: layers [name per layer, input to output], nc1 [per layer], ratio [per layer] (optional; null
+    where the labeling merges no classes), dims [feature dimension per layer] (optional, shown under the
+    names). NC1 goes on a log axis when positive; the dotted line at ratio 1 is "no fine structure".
+    """
+    kind = "layer_curves"
+    names = [str(v) for v in _need(data, "layers", kind)]
+    nc1 = _floats(_need(data, "nc1", kind), "nc1")
+    ratio = _floats(data["ratio"], "ratio") if data.get("ratio") is not None else None
+    dims = list(data.get("dims") or [])
+    _same_length(kind, layers=np.array(names), nc1=nc1, **({"ratio": ratio} if ratio is not None else {}))
+    if dims and len(dims) != len(names):
+        raise ValueError(f"{kind}: dims has {len(dims)} entries for {len(names)} layers")
+    ticks = [f"{name} ({dims[i]})" if dims else name for i, name in enumerate(names)]
+    panels = [("NC1 = Tr(Σ_W Σ_B⁺)/C (training labels)", nc1, PALETTE[0])]
+    if ratio is not None and np.isfinite(ratio).any():
+        panels.append(("mean squared distance ratio (App. B)", ratio, PALETTE[1]))
+    width = max(3.2, 0.42 * len(names) + 1.2)
+    fig = Figure(figsize=(width * len(panels), 3.3))
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    x = np.arange(len(names))
+    for ax, (title, y, colour) in zip(axes, panels):
+        ax.plot(x, y, marker="o", color=colour)
+        ax.set_title(f"{title}\nlast layer: {_fmt(y[-1])}" if len(y) else title)
+        ax.set_xticks(x, ticks, rotation=60, ha="right", fontsize=7)
+        ax.set_xlabel("layer (feature dimension)" if dims else "layer")
+        if y is nc1 and np.isfinite(y).any() and np.all(y[np.isfinite(y)] > 0):
+            ax.set_yscale("log")
+        if y is ratio:
+            ax.axhline(1.0, color="0.4", linestyle=":", linewidth=1)
+            top = np.nanmax(y) if np.isfinite(y).any() else 1.0
+            ax.set_ylim(0, max(1.2, float(top) * 1.15))
+    return fig
+
+
+# -- Fig. 1's idea: the report's first picture ------------------------------------------------------
+def overview(data: dict) -> Figure:
+    """What a reader should see first (the idea of the paper's Fig. 1): a 2-D embedding of one
+    experiment's last-layer features, coloured by superclass, the original classes inside each told
+    apart by marker, next to its NC1 curve: the coarse classes collapse while the original ones stay
+    visible inside them.
+
+    data: experiment, class_names, superclass_of [superclass per original class], points [[x, y]],
+    labels [original class per point], epochs, nc1, terminal_epoch (optional).
+    """
+    kind = "overview"
+    points = np.asarray(_need(data, "points", kind), dtype=np.float64)
+    labels = np.asarray(_need(data, "labels", kind), dtype=np.int64)
+    superclass_of = np.asarray(_need(data, "superclass_of", kind), dtype=np.int64)
+    if points.ndim != 2 or points.shape[1] != 2 or len(points) != len(labels):
+        raise ValueError(f"{kind}: 'points' must be [[x, y]] with one label per point")
+    names = [str(c) for c in data.get("class_names") or range(len(superclass_of))]
+    epochs = _floats(_need(data, "epochs", kind), "epochs")
+    nc1 = _floats(_need(data, "nc1", kind), "nc1")
+    _same_length(kind, epochs=epochs, nc1=nc1)
+    fig = Figure(figsize=(10.4, 4.0), layout="constrained")
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.35, 1]})
+    markers = ["o", "^", "s", "D", "v", "P", "X", "*"]
+    for superclass in np.unique(superclass_of):
+        members = np.flatnonzero(superclass_of == superclass)
+        colour = PALETTE[int(superclass) % len(PALETTE)]
+        for rank, cls in enumerate(members):
+            chosen = labels == cls
+            left.scatter(points[chosen, 0], points[chosen, 1], s=7, color=colour, alpha=0.75, linewidths=0.3,
+                         edgecolors="white", marker=markers[rank % len(markers)], label=names[cls])
+    left.set_xticks([])
+    left.set_yticks([])
+    left.set_title(f"last-layer features of {data.get('experiment') or 'the run'} (t-SNE): colour = "
+                   f"superclass,\nmarker = original class inside it", fontsize=8.5)
+    left.legend(fontsize=6.5, markerscale=1.6, ncol=2, loc="center left", bbox_to_anchor=(1.0, 0.5),
+                frameon=False)
+    right.plot(epochs, nc1, color=PALETTE[0], marker=".", markersize=3)
+    if np.all(nc1[np.isfinite(nc1)] > 0):
+        right.set_yscale("log")
+    if data.get("terminal_epoch") is not None:
+        right.axvline(float(data["terminal_epoch"]), color="0.4", linestyle="--", linewidth=1,
+                      label="terminal phase begins")
+        right.legend(fontsize=7, loc="upper right")
+    right.set_xlabel("epoch")
+    right.set_ylabel("NC1 on the training labels")
+    right.set_title("Neural Collapse on the coarse labels (Fig. 3)", fontsize=8.5)
+    return fig
+
+
 KINDS: dict[str, Callable[[dict], Figure]] = {
     "nc_curves": nc_curves, "distance_heatmaps": distance_heatmaps, "tsne": tsne, "clp_bars": clp_bars,
     "ratio_bars": ratio_bars, "gmm_curves": gmm_curves, "theory_ratio": theory_ratio,
-    "grid_errors": grid_errors,
+    "grid_errors": grid_errors, "layer_curves": layer_curves, "overview": overview,
 }
 
 

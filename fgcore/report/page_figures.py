@@ -46,6 +46,9 @@ FIGURE_GUIDE = {
                     "ratio against the input dimension d, for the trained network, the same network before "
                     "training (what the input alone gives) and the control (both clusters share one mean); the "
                     "claim asks the trained ratio to be at most half the untrained one.",
+    "overview": "The paper's starting picture (its Fig. 1): trained on coarse labels, the network collapses the "
+                "superclasses (NC1 falls toward 0, right), yet inside each superclass (one colour) its original "
+                "classes (markers) still sit apart (left): fine structure under Neural Collapse.",
     "grid_errors": "Paper, App. C: every run of the 3 x 3 learning-rate x weight-decay grid reaches ~0 training "
                    "error except (0.1, 5e-3).",
 }

@@ -30,6 +30,7 @@ def page(payload: dict[str, Any], cache: FigureCache) -> dict[str, Any]:
     return {
         "session": session_line(payload),
         "counts": counts(records, uncovered),
+        "overview": overview(records, cache),
         "jpeg_cifar": uses_jpeg_cifar(payload),
         "defects": flagged(records, PASSES_DEFECT),
         "control_errors": flagged(records, CONTROL_ERROR),
@@ -40,6 +41,18 @@ def page(payload: dict[str, Any], cache: FigureCache) -> dict[str, Any]:
         "sections": [section(r, cache) for r in records],
         "environment": environment(payload, records),
     }
+
+
+def overview(records: list[dict], cache: FigureCache) -> dict[str, Any] | None:
+    """The page's first picture: the "overview" figure of the richest tier's record that drew one (gpu,
+    then slow, then fast), with a link to its claim."""
+    candidates = [(r, f) for r in records for f in r.get("figures") or []
+                  if isinstance(f, dict) and f.get("kind") == "overview"]
+    if not candidates:
+        return None
+    record, entry = min(candidates, key=lambda rf: -TIER_ORDER.get(rf[0].get("tier") or "", -1))
+    return {"figure": figure_view(entry, cache, f"{record['id']} · {record.get('experiment') or '—'}"),
+            "link": link(record), "experiment": record.get("experiment") or "—", "tier": record.get("tier") or "—"}
 
 
 def link(record: dict) -> dict[str, str]:

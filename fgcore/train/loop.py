@@ -3,8 +3,16 @@
 Every epoch: one pass of SGD over a fresh seeded permutation (augmentation on the device), then an
 evaluation of the test split (loss / accuracy on the training labels, accuracy on the original labels
 where the head can give it), and at statistics epochs one eval-mode pass over the training split that
-streams its features into the class-statistics accumulators (NC1, NC2, D) without storing them; at
-snapshot epochs the train and test features are saved. Epoch 0 is the untrained network.
+streams its features into the class-statistics accumulators (NC1, NC2, D, CDNV, equinorm,
+equiangularity; NC3 from them and the head's weight); at snapshot epochs the train and test features
+are saved. Epoch 0 is the untrained network.
+
+NC4 (the classifier's decision against the nearest class centre) needs the class means of this very
+pass before it can judge a sample, and the pass knows them only at its end. The pass therefore keeps
+its features and logits where they are computed (float32, on the training device: n x (d + C) x 4
+bytes while the pass runs, about 100 MB for CIFAR-10 with ResNet-18) and streams them through
+`NCCAgreement` once the means are known: the definition exactly, at every statistics epoch, for one
+O(n d C) float64 sweep over memory instead of a second forward pass over the training set.
 
 What a run computes is fixed by its RunSpec: the data stream comes from a CPU generator seeded with
 spec.seed (fgcore.train.device_data.draw_epoch) and spec.precision chooses float32 or bf16 autocast,
@@ -252,6 +260,8 @@ class _Trainer:
                                                       class_counts=torch.bincount(split.y_original, minlength=self.n_classes)),
             }
         kept = []
+        # (features, logits, labels) of each batch, for NC4 once the pass knows its class means
+        decided = [] if statistics and self._head_per_label() else None
         total_loss = torch.zeros((), device=self.device, dtype=torch.float64)
         correct = torch.zeros((), device=self.device, dtype=torch.int64)
         correct_original = torch.zeros((), device=self.device, dtype=torch.int64)
@@ -273,6 +283,8 @@ class _Trainer:
             if statistics:
                 accumulators["train"].update(h, y)
                 accumulators["original"].update(h, split.y_original[index])
+                if decided is not None:
+                    decided.append((h, out, y))
             if keep_features:
                 kept.append(h.cpu())
         record[f"{name}_loss"] = total_loss.item() / split.n
@@ -284,11 +296,34 @@ class _Trainer:
             original_stats = accumulators["original"].result()
             record["nc1"] = float(fgmetrics.nc1_from_stats(train_stats))
             record["nc2"] = float(fgmetrics.nc2_from_stats(train_stats))
+            record.update(self._collapse_family(train_stats, decided))
             arrays["D_train"] = fgmetrics.class_distance_from_stats(train_stats)
             arrays["D_original"] = fgmetrics.class_distance_from_stats(original_stats)
         if keep_features:
             arrays["features"] = torch.cat(kept).numpy()
         return record, arrays
+
+    def _head_per_label(self) -> bool:
+        """Whether the head is a linear layer with one row per training label, as NC3 and NC4 need
+        (not the single output of the unhinged loss)."""
+        weight = getattr(self.model.head, "weight", None)
+        return isinstance(weight, torch.Tensor) and weight.ndim == 2 and weight.shape[0] == self.n_train_classes
+
+    def _collapse_family(self, stats, decided: list | None) -> dict[str, float]:
+        """The rest of the Neural-Collapse family on the training labels (Papyan et al. 2020, Galanti et
+        al. 2022): CDNV, equinorm and equiangularity of the class means, and where the head has one row
+        per label, NC3 (its weight against the centred means) and NC4 (its decisions against the
+        nearest class centre, over the features and logits the pass kept)."""
+        record = {"cdnv": float(fgmetrics.cdnv_from_stats(stats)),
+                  "equinorm": float(fgmetrics.equinorm_from_stats(stats)),
+                  "equiangularity": float(fgmetrics.equiangularity_from_stats(stats))}
+        if decided is not None:
+            record["nc3"] = float(fgmetrics.nc3_from_stats(stats, self.model.head.weight))
+            agreement = fgmetrics.NCCAgreement(stats)
+            for h, out, y in decided:
+                agreement.update(h, out, y)
+            record["nc4"] = agreement.result()
+        return record
 
     def _original_prediction(self, pred: torch.Tensor) -> torch.Tensor | None:
         """Original-class predictions where the head can give them (fgcore.labels.original_class)."""

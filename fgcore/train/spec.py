@@ -38,7 +38,9 @@ from ..data.registry import NORMALIZATIONS as DATA_NORMALIZATIONS
 from ..errors import SpecError
 
 # Bump when a change to the training code changes what a cached run would contain.
-TRAINING_CODE_VERSION = 1
+# 2: the history records NC3, NC4, CDNV, equinorm and equiangularity, and NC2 centres the class means
+# at their own mean (the centre of a simplex ETF) instead of the mean of all samples.
+TRAINING_CODE_VERSION = 2
 
 OPTIMIZERS = ("sgd", "gd")
 SCHEDULES = ("step", "cosine", "constant")

@@ -134,15 +134,23 @@ def runs_for(experiment, descriptions):
 EPOCHS = [0, 1, 2, 5, 10, 20, 40, 80, 120, 160, 200, 240, 280, 300]
 
 
-def nc_curves(nc1_end=0.020, nc2_end=0.074, terminal=40):
+def nc_curves(nc1_end=0.020, nc2_end=0.074, terminal=40, family=False):
+    """Fig. 3's curves; with family=True also NC3, NC4, CDNV, equinorm, equiangularity and test
+    accuracy, as runs trained since the trainer records the whole family have them."""
     t = np.array(EPOCHS, float)
     nc1 = 0.02 + (1.12 - 0.02) * np.exp(-t / 18) + RNG.normal(0, 0.004, t.size)
     nc1 = nc1 * (nc1_end / nc1[-1]) ** (t / t[-1])
     nc2 = nc2_end + (0.42 - nc2_end) * np.exp(-t / 45) + RNG.normal(0, 0.003, t.size)
     acc = np.clip(1 - 0.9 * np.exp(-t / 9), 0, 1)
     acc[t >= terminal] = 1.0
-    return {"kind": "nc_curves", "data": {"epochs": EPOCHS, "nc1": r(np.abs(nc1)), "nc2": r(np.abs(nc2)),
-                                          "train_acc": r(acc), "terminal_epoch": terminal}}
+    data = {"epochs": EPOCHS, "nc1": r(np.abs(nc1)), "nc2": r(np.abs(nc2)), "train_acc": r(acc),
+            "terminal_epoch": terminal}
+    if family:
+        decay = np.exp(-t / 30)
+        data.update(nc3=r(0.05 + 1.2 * decay), nc4=r(np.clip(1 - 0.3 * decay, 0, 1)),
+                    cdnv=r(np.abs(nc1) * 0.4), equinorm=r(0.04 + 0.3 * decay),
+                    equiangularity=r(0.02 + 0.2 * decay), test_acc=r(0.9 * acc))
+    return {"kind": "nc_curves", "data": data}
 
 
 def distance_heatmaps(superclass_of, names, epochs, diag, same, scale=40.0, noise=0.03):
@@ -187,6 +195,21 @@ def tsne(names, superclass_of, purities, per_class=40):
     return {"kind": "tsne", "data": {"class_names": names, "superclasses": panels}}
 
 
+def overview(experiment, names, superclass_of, per_class=30):
+    """Fig. 1's idea: superclasses as clouds, their classes as sub-clouds, and the NC1 curve."""
+    points, labels = [], []
+    for c, s in enumerate(superclass_of):
+        centre = 12 * np.array([np.cos(2 * np.pi * s / 5), np.sin(2 * np.pi * s / 5)])
+        offset = 3 * np.array([np.cos(np.pi * c / 5), np.sin(np.pi * c / 5)])
+        points += r(centre + offset + RNG.normal(0, 0.8, (per_class, 2)), 2)
+        labels += [c] * per_class
+    curve = nc_curves()["data"]
+    return {"kind": "overview", "data": {"experiment": experiment, "class_names": names,
+                                         "superclass_of": superclass_of, "points": points, "labels": labels,
+                                         "epochs": curve["epochs"], "nc1": curve["nc1"],
+                                         "terminal_epoch": curve["terminal_epoch"]}}
+
+
 def gmm_curves(x_name, xs, curves):
     return {"kind": "gmm_curves", "data": {"x_name": x_name, "log_x": True, "curves": curves}}
 
@@ -226,7 +249,7 @@ def build() -> dict:
                 check("NC1 end / NC1 at start of terminal phase", [0.41, 0.38, 0.47], "<=", 1.0,
                       "collapse continues inside the terminal phase", "Papyan et al. 2020, Fig. 6",
                       [no_collapse([1.12, 1.08, 1.21])])],
-        figures=[nc_curves()]))
+        figures=[nc_curves(family=True)]))
     records.append(record(
         "nc2-etf", "digits-coarse", "fast", seeds=seeds3, runs=digits_runs, sources=["sklearn"], seconds=0.8,
         checks=[check("NC2 last / NC2 untrained", [0.176, 0.19, 0.165], "<=", 0.5,
@@ -260,7 +283,7 @@ def build() -> dict:
                       "0.8 leaves room for t-SNE noise on 360 points per superclass",
                       "measured: purity 0.52 on the collapsed run, 0.55 without sub-clusters",
                       [no_subclusters([0.55]), collapsed([0.52])])],
-        figures=[tsne(DIGITS, MOD5, [0.97, 0.91, 0.95, 0.88, 0.94])]))
+        figures=[tsne(DIGITS, MOD5, [0.97, 0.91, 0.95, 0.88, 0.94]), overview("digits-coarse", DIGITS, MOD5)]))
     records.append(record(
         "clp-recovers", "digits-coarse", "fast", runs=dict(list(digits_runs.items())[:1]), sources=["sklearn"],
         seconds=9.2,
