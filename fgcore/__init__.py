@@ -5,3 +5,12 @@ README.md lists the public names; fgcore.settings the environment variables it r
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``fgcore.measure(model, data, ...)`` without importing torch when fgcore is imported."""
+    if name == "measure":
+        import importlib
+
+        return importlib.import_module(".measure", __name__)
+    raise AttributeError(f"module 'fgcore' has no attribute {name!r}")

@@ -10,7 +10,7 @@ exits with status 2 (fgcore.cli). They stay subclasses of the built-in exception
 from __future__ import annotations
 
 __all__ = ["FgcoreError", "UnknownNameError", "FixtureError", "SpecError", "SettingError", "UsageError",
-           "NotFoundError"]
+           "NotFoundError", "CheckpointError"]
 
 
 class FgcoreError(Exception):
@@ -45,3 +45,8 @@ class UsageError(FgcoreError, ValueError):
 class NotFoundError(FgcoreError, FileNotFoundError):
     """Data, a fixture file or a sweep file that is not where fgcore looked; the message lists where it
     looked and, for data, how to get it."""
+
+
+class CheckpointError(FgcoreError, ValueError):
+    """A file of model weights that cannot be used: not data only (a pickled model), not a state dict, or
+    a state dict that does not fit the model it is loaded into (fgcore measure)."""

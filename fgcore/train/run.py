@@ -15,7 +15,31 @@ LABEL_KINDS = ("train", "original")
 SPLITS = ("train", "test")
 
 
-class Run:
+class ClassesFromMeta:
+    """The classes of a set of features, read from its `meta` dict: what fgcore.run_metrics asks of a Run
+    and of a Measurement (fgcore.measure) besides features, labels and distance matrices."""
+
+    meta: dict[str, Any]
+
+    @property
+    def superclass_of(self) -> np.ndarray | None:
+        value = self.meta.get("superclass_of")
+        return None if value is None else np.asarray(value, dtype=np.int64)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.meta["class_names"])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.meta["class_names"])
+
+    @property
+    def n_train_classes(self) -> int:
+        return int(self.meta["n_train_classes"])
+
+
+class Run(ClassesFromMeta):
     """A finished training run, loaded lazily from its cache entry.
 
     run.features(epoch, split)   (n, d) float32 last-layer features at a snapshot epoch ("last" = final)
@@ -62,23 +86,6 @@ class Run:
     @property
     def stats_epochs(self) -> tuple[int, ...]:
         return tuple(self.meta["stats_epochs"])
-
-    @property
-    def superclass_of(self) -> np.ndarray | None:
-        value = self.meta.get("superclass_of")
-        return None if value is None else np.asarray(value, dtype=np.int64)
-
-    @property
-    def class_names(self) -> list[str]:
-        return list(self.meta["class_names"])
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.meta["class_names"])
-
-    @property
-    def n_train_classes(self) -> int:
-        return int(self.meta["n_train_classes"])
 
     def _epoch(self, epoch: int | str, available: tuple[int, ...], what: str) -> int:
         if epoch in ("last", -1):
