@@ -1,4 +1,4 @@
-"""The `fgcore` command line: train, cache, data, report, compare, sweep."""
+"""The `fgcore` command line: train, cache, data, report, compare, sweep, measure."""
 
 from __future__ import annotations
 
@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules that add their own subcommands through a `register(subparsers)` function, each of which
 # sets `func` on its parser (report/compare and sweep live with the code they drive).
-_COMMAND_MODULES = ("fgcore.report.cli", "fgcore.sweep.cli")
+_COMMAND_MODULES = ("fgcore.report.cli", "fgcore.sweep.cli", "fgcore.measure.cli")
 
 
 def main(argv: list[str] | None = None) -> int:
