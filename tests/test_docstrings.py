@@ -1,4 +1,4 @@
-"""The public API of fgcore.metrics and fgcore.clp is documented in numpydoc style, and every
+"""The public API of fgcore.metrics, fgcore.clp and fgcore.measure is documented in numpydoc style, and every
 example in it runs.
 
 The section check is a few lines of parsing rather than numpydoc's validator, which would bring
@@ -18,9 +18,10 @@ import re
 import pytest
 
 import fgcore.clp
+import fgcore.measure
 import fgcore.metrics
 
-PACKAGES = (fgcore.metrics, fgcore.clp)
+PACKAGES = (fgcore.metrics, fgcore.clp, fgcore.measure)
 MODULES = [f"{pkg.__name__}.{m.name}"
            for pkg in PACKAGES for m in pkgutil.iter_modules(pkg.__path__)]
 PUBLIC = [(pkg.__name__, name, getattr(pkg, name)) for pkg in PACKAGES for name in pkg.__all__]
