@@ -251,3 +251,37 @@ def largest_training_error(subject) -> float:
     if not errors:
         raise NotMeasured("no run outside the (lr 0.1, wd 5e-3) point")
     return max(errors)
+
+
+def is_excluded(point: dict) -> bool:
+    """Whether a grid point is the (lr 0.1, wd 5e-3) run App. C leaves out (it does not fit on CIFAR-10)."""
+    return (point.get("lr"), point.get("weight_decay")) == EXCLUDED
+
+
+def grid_numbers(subject) -> list[dict]:
+    """Per run of a grid (or of a control in its place): its point, CLP / LPO / chance / fraction, and its
+    same-superclass D / diagonal D at the end."""
+    return [{"point": point, "diag_ratio": run_metrics.superclass_to_diagonal(run, "last"),
+             **_clp_numbers(run, subject.seed)} for point, run in subject.runs]
+
+
+def weakest_clp_fraction(subject) -> float:
+    """The smallest (CLP - chance) / (LPO - chance) over the runs: the configuration that keeps least."""
+    fractions = [n["fraction"] for n in grid_numbers(subject)]
+    if any(f is None for f in fractions):
+        raise NotMeasured("a run's LPO is not above chance (nothing to recover)")
+    return min(fractions)
+
+
+def weakest_diag_ratio(subject) -> float:
+    """The smallest same-superclass D / diagonal D at the end over the runs."""
+    return min(run_metrics.superclass_to_diagonal(run, "last") for run in subject.all_runs)
+
+
+def diag_ratio_spread(subject) -> float:
+    """The largest over the smallest same-superclass D / diagonal D at the end, over the runs: how much
+    the strength of the fine structure changes from one run to another."""
+    ratios = [run_metrics.superclass_to_diagonal(run, "last") for run in subject.all_runs]
+    if len(ratios) < 2:
+        raise NotMeasured(f"{subject.experiment} has {len(ratios)} run; a spread needs at least two")
+    return max(ratios) / min(ratios)

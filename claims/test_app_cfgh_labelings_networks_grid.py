@@ -3,8 +3,9 @@ App. G (DenseNet-121), Sec. 4.2 / Fig. 7 (1,000 epochs); App. H (VGG: collapse w
 and App. C (the 3 x 3 learning rate x weight decay grid).
 
 Controls of the fine-structure checks: no_subclusters and collapsed (see test_sec4_1_class_distance.py); of VGG's
-checks, keeps_structure (ResNet-18, which keeps fine structure); of the grid's, excluded_run (the point
-the paper reports as not fitting).
+checks, keeps_structure (ResNet-18, which keeps fine structure); of the grid's training error,
+excluded_run (the point the paper reports as not fitting); of the grid's fine structure, no_subclusters
+and collapsed, and seed_replicates (one configuration at three seeds) for how much it varies.
 """
 
 import measures as m
@@ -26,6 +27,15 @@ VGG = [
 ]
 GRID = [Check("largest training error of the runs other than (lr 0.1, wd 5e-3)", m.largest_training_error,
               t.TRAIN_ERROR, controls=("excluded_run",))]
+# Over the grid's configurations but (0.1, 5e-3), which App. C leaves out (it does not fit CIFAR-10).
+GRID_FINE_STRUCTURE = [
+    Check("smallest (CLP - chance) / (LPO - chance) over the configurations", m.weakest_clp_fraction,
+          t.CLP_FRACTION, controls=FINE_STRUCTURE),
+    Check("smallest same-superclass D / diagonal D at the end over the configurations", m.weakest_diag_ratio,
+          t.GRID_DIAG_RATIO, controls=FINE_STRUCTURE),
+    Check("largest / smallest same-superclass D / diagonal D over the configurations", m.diag_ratio_spread,
+          t.GRID_SPREAD, controls=("seed_replicates",)),
+]
 
 
 def _same_structure(claim):
@@ -66,3 +76,16 @@ def test_hparam_grid(claim):
     wds = sorted({k[1] for k in errors}, reverse=True)
     claim.figure("grid_errors", lr=lrs, weight_decay=wds,
                  train_error=[[errors.get((lr, wd)) for wd in wds] for lr in lrs], excluded=[list(m.EXCLUDED)])
+
+
+@pytest.mark.claim("grid-fine-structure", applies_to="grid-fine-structure")
+def test_grid_fine_structure(claim):
+    subject = claim.verify(GRID_FINE_STRUCTURE, terminal_phase=True, leave_out=m.is_excluded)
+    every_point = claim.subject(claim.experiment, subject.seed)   # with the left-out point, for the figures
+    labels = [f"lr {point['lr']:g} · wd {point['weight_decay']:g}" for point, _ in every_point.runs]
+    claim.figure("grid_clp_bars", configurations=[
+        {"label": label.replace(" · ", "\n"), "left_out": m.is_excluded(n["point"]), "clp": n["clp"],
+         "lpo": n["lpo"], "chance": n["chance"], "diag_ratio": n["diag_ratio"]}
+        for label, n in zip(labels, m.grid_numbers(every_point))])
+    claim.figure("distance_heatmaps", **run_metrics.configurations_heatmap_figure(
+        list(zip(labels, every_point.all_runs))))

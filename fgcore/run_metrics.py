@@ -83,6 +83,16 @@ def heatmap_figure(run, kind: str = "original", epochs: list[int] | None = None)
     return data
 
 
+def configurations_heatmap_figure(labelled_runs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Data of a "distance_heatmaps" figure with one panel per run (a grid's configurations, Figs. 21-24):
+    each run's original-class D at its last snapshot with its lines, titled by its label."""
+    first = labelled_runs[0][1]
+    return {"class_names": first.class_names, "superclass_of": first.superclass_of, "x_label": "configuration",
+            "snapshots": [{"epoch": i, "title": label, "D": run.distance_matrix("last", "original")}
+                          for i, (label, run) in enumerate(labelled_runs)],
+            "lines": [{"epoch": i, **_lines_dict(lines(run, "last"))} for i, (_, run) in enumerate(labelled_runs)]}
+
+
 def overview_figure(run, n_points: int = 1000, random_state: int = 0) -> dict[str, Any]:
     """Data of the report's "overview" figure (the idea of the paper's Fig. 1): a t-SNE of a stratified
     sample of `n_points` final training features (the whole data set, all superclasses) with their

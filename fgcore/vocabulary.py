@@ -52,4 +52,6 @@ CONTROL_ROLES = {
     "random_grouping": "another random grouping of the same sizes in the natural groups' place",
     "keeps_structure": "a network that keeps fine structure (ResNet-18), in VGG's place",
     "excluded_run": "the grid point the paper reports as not fitting",
+    "seed_replicates": "one configuration of a grid trained at several seeds: how much a measure varies "
+                       "when the configuration does not",
 }

@@ -143,4 +143,17 @@ def test_catalog_ids_are_the_design_ones():
     assert set(CLAIMS) == {
         "nc1-collapse", "nc2-etf", "diag-first", "diag-darker-final", "tsne-subclusters", "clp-recovers",
         "semantic-similarity", "fine-labels", "long-training", "densenet", "vgg-no-structure", "random-coarse",
-        "hparam-grid", "gmm-sigma", "gmm-tau", "theory-separation"}
+        "hparam-grid", "grid-fine-structure", "gmm-sigma", "gmm-tau", "theory-separation"}
+
+
+def test_leaving_out_drops_the_picked_grid_points_and_refuses_to_drop_all():
+    from fgcore.suite.checks import Subject, leaving_out
+    from fgcore.suite.record import SuiteError
+
+    runs = [({"lr": 0.1, "weight_decay": 5e-3}, "a"), ({"lr": 0.1, "weight_decay": 5e-4}, "b"), ({}, "c")]
+    subject = Subject("grid", runs, seed=0, tier="fast", compare=lambda key: [])
+    excluded = lambda point: (point.get("lr"), point.get("weight_decay")) == (0.1, 5e-3)  # noqa: E731
+    assert leaving_out(subject, excluded).all_runs == ["b", "c"]
+    assert leaving_out(subject, None) is subject
+    with pytest.raises(SuiteError, match="leaves out every one of its 3"):
+        leaving_out(subject, lambda point: True)

@@ -408,6 +408,47 @@ def clp_bars(data: dict) -> Figure:
     return fig
 
 
+def grid_clp_bars(data: dict) -> Figure:
+    """CLP, LPO (and OT where given) per configuration of the learning-rate x weight-decay grid (paper
+    Fig. 28), each configuration's chance level marked and its same-superclass D / diagonal D written
+    under its name: how much fine structure each configuration keeps.
+
+    data: configurations [{label, clp, lpo, ot (optional), chance (optional), diag_ratio (optional),
+    left_out (optional: true for a point the claim leaves out, drawn hatched)}].
+    """
+    kind = "grid_clp_bars"
+    configurations = _need(data, "configurations", kind)
+    if not isinstance(configurations, list) or not configurations:
+        raise ValueError(f"{kind}: 'configurations' must be a non-empty list")
+    bars = [("CLP", "clp", PALETTE[0]), ("LPO", "lpo", "0.55"), ("OT", "ot", "0.78")]
+    bars = [b for b in bars if any(c.get(b[1]) is not None for c in configurations)]
+    width = 0.8 / len(bars)
+    fig = Figure(figsize=(max(4.5, 1.05 * len(configurations) + 1.0), 3.2))
+    ax = fig.subplots()
+    x = np.arange(len(configurations))
+    for i, (label, key, colour) in enumerate(bars):
+        values = [c.get(key) for c in configurations]
+        heights = [float(v) if v is not None else 0.0 for v in values]
+        drawn = ax.bar(x + (i - (len(bars) - 1) / 2) * width, heights, width, color=colour, label=label)
+        for bar, c in zip(drawn, configurations):
+            if c.get("left_out"):
+                bar.set_hatch("///")
+                bar.set_edgecolor("white")
+    for i, c in enumerate(configurations):
+        if c.get("chance") is not None:
+            ax.hlines(float(c["chance"]), i - 0.45, i + 0.45, color=MISSED_100, linestyle="--", linewidth=1)
+    names = [str(_need(c, "label", kind)) + (f"\nD ratio {_fmt(float(c['diag_ratio']))}"
+                                              if c.get("diag_ratio") is not None else "")
+             for c in configurations]
+    ax.set_xticks(x, names, fontsize=7)
+    ax.set_ylim(0, 1.08)
+    ax.set_ylabel("test accuracy (original classes)")
+    ax.grid(axis="x", visible=False)
+    ax.legend(fontsize=7, ncol=len(bars), loc="lower right", title="red dashes: chance; hatched: left out",
+              title_fontsize=6.5)
+    return fig
+
+
 # -- Sec. 5 ----------------------------------------------------------------------------------------
 def ratio_bars(data: dict) -> Figure:
     """Mean squared distance ratio per kind of superclass (Sec. 5: natural vs random groups).
@@ -663,7 +704,8 @@ def overview(data: dict) -> Figure:
 KINDS: dict[str, Callable[[dict], Figure]] = {
     "nc_curves": nc_curves, "distance_heatmaps": distance_heatmaps, "tsne": tsne, "clp_bars": clp_bars,
     "ratio_bars": ratio_bars, "gmm_curves": gmm_curves, "theory_ratio": theory_ratio,
-    "grid_errors": grid_errors, "layer_curves": layer_curves, "overview": overview,
+    "grid_errors": grid_errors, "grid_clp_bars": grid_clp_bars, "layer_curves": layer_curves,
+    "overview": overview,
 }
 
 

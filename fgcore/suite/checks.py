@@ -19,7 +19,7 @@ every check that names that role on it. The record (fgcore.suite.record) turns t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 from .record import NotMeasured, PreconditionFailed, SuiteError, Threshold
@@ -106,18 +106,32 @@ def controls_of(experiment_info: Any, checks: Sequence[Check]) -> dict[str, str]
     return {role: table[role] for role in roles}
 
 
-def verify(claim: Any, checks: Sequence[Check], *, terminal_phase: bool) -> Subject:
+def leaving_out(subject: Subject, leave_out: Callable[[dict], bool] | None) -> Subject:
+    """`subject` without the runs whose grid point `leave_out` picks (None: all of them kept)."""
+    if leave_out is None:
+        return subject
+    kept = [(point, run) for point, run in subject.runs if not leave_out(point)]
+    if not kept:
+        raise SuiteError(f"experiment {subject.experiment}: the claim leaves out every one of its "
+                         f"{len(subject.runs)} run(s); its grid must hold a point the claim is about")
+    return replace(subject, runs=kept)
+
+
+def verify(claim: Any, checks: Sequence[Check], *, terminal_phase: bool,
+           leave_out: Callable[[dict], bool] | None = None) -> Subject:
     """Measure `checks` on the claim's experiment and on each control, for every seed of the session.
 
-    claim: the plugin's Claim (a ClaimRecord that can fetch runs). Returns the experiment's Subject at
-    the last seed (for figures). Raises PreconditionFailed when the experiment misses the terminal
-    phase; a control that misses it is recorded as an error of the suite.
+    claim: the plugin's Claim (a ClaimRecord that can fetch runs). leave_out: a predicate on grid points
+    (e.g. {"lr": 0.1, "weight_decay": 5e-3}) whose runs the claim is not about; they are left out of the
+    experiment before the precondition and the measures. Returns the experiment's Subject at the last
+    seed (for figures). Raises PreconditionFailed when the experiment misses the terminal phase; a
+    control that misses it is recorded as an error of the suite.
     """
     info = claim.experiment_info()
     controls = controls_of(info, checks)
     subject = None
     for seed in claim.seeds:
-        subject = claim.subject(claim.experiment, seed, terminal_phase=terminal_phase)
+        subject = leaving_out(claim.subject(claim.experiment, seed, terminal_phase=terminal_phase), leave_out)
         if terminal_phase:
             require_terminal_phase(subject.runs, claim.experiment)
         for check in checks:

@@ -3,7 +3,7 @@ of its experiment, its controls and its comparison experiments, and run declared
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from ..experiments import Experiment
 from .checks import Check, Subject, require_terminal_phase, verify
@@ -56,6 +56,7 @@ class Claim(ClaimRecord):
 
         return Subject(experiment, self.runs(experiment, seed=seed), seed, self.tier, compare)
 
-    def verify(self, checks: Sequence[Check], *, terminal_phase: bool) -> Subject:
+    def verify(self, checks: Sequence[Check], *, terminal_phase: bool,
+               leave_out: Callable[[dict], bool] | None = None) -> Subject:
         """Measure the declared checks on this claim's experiment and its controls (fgcore.suite.checks)."""
-        return verify(self, checks, terminal_phase=terminal_phase)
+        return verify(self, checks, terminal_phase=terminal_phase, leave_out=leave_out)
