@@ -13,8 +13,7 @@ import numpy as np
 
 from . import clp as fgclp
 from . import metrics
-
-TERMINAL_ACCURACY = 0.995   # "terminal phase": >= 99.5% training accuracy on the training labels
+from .vocabulary import TERMINAL_ACCURACY
 
 
 def collapse_curve(run) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..vocabulary import TIERS
+
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from . import build
@@ -55,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "and skipped claims are reported.")
     p.add_argument("baseline", help="baseline (reports/baseline/fast.json) or an earlier claims JSON")
     p.add_argument("current", help="claims JSON of the run to check (or a report directory)")
-    p.add_argument("--tier", action="append", choices=("fast", "slow", "gpu"), default=None,
+    p.add_argument("--tier", action="append", choices=TIERS, default=None,
                    help="compare (and --update) only records of this tier; repeat for several (default: all)")
     p.add_argument("--update", action="store_true",
                    help="rewrite BASELINE from CURRENT (on purpose: after a deliberate change of results)")

@@ -7,6 +7,7 @@ import signal
 import sys
 
 from ..errors import UsageError
+from ..vocabulary import TIERS
 
 EPILOG = """\
 examples:
@@ -31,7 +32,7 @@ def register(subparsers) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("targets", nargs="*", metavar="EXPERIMENT|GRID.toml",
                    help="experiment names (fixtures/NAME.toml), fixture files, or sweep files")
-    p.add_argument("--tier", action="append", default=[], choices=("fast", "slow", "gpu"),
+    p.add_argument("--tier", action="append", default=[], choices=TIERS,
                    help="add every experiment of this tier (repeatable)")
     p.add_argument("--executor", choices=EXECUTORS, default="local",
                    help="local: this machine, one worker per GPU (default); slurm: a submitit job array; "
