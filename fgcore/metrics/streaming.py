@@ -175,11 +175,6 @@ class ClassStatistics:
                 self._row_weight = torch.as_tensor(1.0 / np.sqrt(self._expected),
                                                    dtype=_core.F64, device=dev)
 
-    @property
-    def n_seen(self) -> int:
-        """Samples accumulated so far."""
-        return int(self._counts.sum())
-
     # -- accumulation ----------------------------------------------------------------------------
 
     def update(self, H_batch: Any, y_batch: Any) -> "ClassStatistics":
