@@ -86,7 +86,8 @@ def configurations_heatmap_figure(labelled_runs: list[tuple[str, Any]]) -> dict[
     """Data of a "distance_heatmaps" figure with one panel per run (a grid's configurations, Figs. 21-24):
     each run's original-class D at its last snapshot with its lines, titled by its label."""
     first = labelled_runs[0][1]
-    return {"class_names": first.class_names, "superclass_of": first.superclass_of, "x_label": "configuration",
+    return {"class_names": first.class_names, "superclass_of": first.superclass_of, "columns": 3,
+            "lines_panel": False,
             "snapshots": [{"epoch": i, "title": label, "D": run.distance_matrix("last", "original")}
                           for i, (label, run) in enumerate(labelled_runs)],
             "lines": [{"epoch": i, **_lines_dict(lines(run, "last"))} for i, (_, run) in enumerate(labelled_runs)]}

@@ -216,7 +216,8 @@ def distance_heatmaps(data: dict) -> Figure:
     data: snapshots [{epoch, D, title (optional, instead of "epoch N")}], class_names, superclass_of
     (row -> superclass), lines [{epoch, diagonal, same_superclass, darkness_diagonal,
     darkness_same_superclass}] (optional), x_label (optional: the lines panel's axis, default
-    "snapshot epoch").
+    "snapshot epoch"), columns (optional, default 4), lines_panel (optional, default true: false keeps
+    the lines in the panels' titles only, e.g. for panels that are not epochs).
     Each D is divided by its mean over pairs in different superclasses, so one colour scale serves all
     snapshots and the "three lines" of the paper read as darkness. Same-superclass cells off the
     diagonal are outlined (or, when superclasses are contiguous blocks of rows, the blocks are drawn).
@@ -250,11 +251,11 @@ def distance_heatmaps(data: dict) -> Figure:
     vmax = max(vmax, 1.0)
 
     k = len(normed)
-    cols = min(k, 4)
+    cols = min(k, int(data.get("columns") or 4))
     rows = math.ceil(k / cols)
     panel = 2.25
-    with_lines = bool(lines)
-    fig = Figure(figsize=(panel * cols + 0.9, panel * rows + 0.35 + (2.0 if with_lines else 0)))
+    with_lines = bool(lines) and data.get("lines_panel", True)
+    fig = Figure(figsize=(panel * cols + 0.9, (panel + 0.3) * rows + 0.35 + (2.0 if with_lines else 0)))
     grid = fig.add_gridspec(rows + int(with_lines), cols + 1, width_ratios=[1] * cols + [0.06],
                             height_ratios=[1] * rows + ([0.75] if with_lines else []))
     same = None

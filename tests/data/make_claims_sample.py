@@ -486,7 +486,7 @@ def build() -> dict:
                       "left_out": (lr, wd) == (0.1, 5e-3)}
                      for label, c, l, d, (lr, wd) in zip(labels, grid_clp, grid_lpo, grid_ratio, grid)]}},
                  {"kind": "distance_heatmaps", "data": {
-                     "class_names": digits_names, "superclass_of": MOD5, "x_label": "configuration",
+                     "class_names": digits_names, "superclass_of": MOD5, "columns": 3, "lines_panel": False,
                      "snapshots": [{"epoch": i, "title": label,
                                     "D": r(np.where(np.eye(10, dtype=bool), 1.0,
                                                     np.where(np.equal.outer(MOD5, MOD5), ratio, 6.0))
