@@ -82,15 +82,19 @@ def heatmap_figure(run, kind: str = "original", epochs: list[int] | None = None)
     return data
 
 
-def configurations_heatmap_figure(labelled_runs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Data of a "distance_heatmaps" figure with one panel per run (a grid's configurations, Figs. 21-24):
-    each run's original-class D at its last snapshot with its lines, titled by its label."""
-    first = labelled_runs[0][1]
-    return {"class_names": first.class_names, "superclass_of": first.superclass_of, "columns": 3,
+def configurations_heatmap_figure(labelled_runs: list[tuple[str, Any]], epoch: int | str = "last",
+                                  kind: str = "original") -> dict[str, Any]:
+    """Data of a "distance_heatmaps" figure with one panel per run (a grid's configurations, Figs. 21-24,
+    29-46): each run's D at `epoch` (of the original classes with its lines, or of its training labels:
+    `kind` as in heatmap_figure), titled by its label."""
+    panels = [(label, heatmap_figure(run, kind=kind, epochs=[epoch])) for label, run in labelled_runs]
+    first = panels[0][1]
+    data = {"class_names": first["class_names"], "superclass_of": first["superclass_of"], "columns": 3,
             "lines_panel": False,
-            "snapshots": [{"epoch": i, "title": label, "D": run.distance_matrix("last", "original")}
-                          for i, (label, run) in enumerate(labelled_runs)],
-            "lines": [{"epoch": i, **_lines_dict(lines(run, "last"))} for i, (_, run) in enumerate(labelled_runs)]}
+            "snapshots": [{**one["snapshots"][0], "epoch": i, "title": label} for i, (label, one) in enumerate(panels)]}
+    if "lines" in first:
+        data["lines"] = [{**one["lines"][0], "epoch": i} for i, (_, one) in enumerate(panels)]
+    return data
 
 
 def overview_figure(run, n_points: int = 1000, random_state: int = 0) -> dict[str, Any]:

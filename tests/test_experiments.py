@@ -117,7 +117,11 @@ def test_the_repository_fixtures_load_and_fill_every_control_role_their_claims_n
              "densenet": {"no_subclusters", "collapsed"}, "long-training": {"no_subclusters", "collapsed"},
              "fine": {"no_class_structure", "original_labels"}, "natural-groups": {"random_grouping"},
              "gmm-sigma": {"shared_means"}, "gmm-tau": {"shared_means"}, "theory": {"merged_clusters"},
-             "vgg": {"keeps_structure"}, "hparam-grid": {"excluded_run"}}
+             "vgg": {"keeps_structure"}, "hparam-grid": {"excluded_run"},
+             # the appendices' grids: each claim's checks at every configuration, with its controls
+             "fine-grid": {"no_class_structure", "original_labels"}, "coarse-grid": {"no_subclusters", "collapsed"},
+             "random-coarse-grid": {"no_subclusters", "collapsed"}, "densenet-grid": {"no_subclusters", "collapsed"},
+             "vgg-grid": {"keeps_structure"}}
     for path in sorted(repo.glob("*.toml")):
         exp = load_experiment(path)
         for tag in exp.tags:

@@ -29,25 +29,26 @@ CLAIMS: dict[str, ClaimInfo] = {c.id: c for c in [
               "NC1 on the coarse labels falls toward 0 as training proceeds", 0.01),  # spread 0.004
     ClaimInfo("nc2-etf", "Sec. 4, Fig. 3",
               "coarse class means approach a simplex ETF", 0.1),  # spread 0.061
-    ClaimInfo("diag-first", "Sec. 4.1, Fig. 5",
+    ClaimInfo("diag-first", "Sec. 4.1, Fig. 5; App. E, Fig. 32",
               "the diagonal line (same original class) emerges before the superclass lines", 0.1),  # spread 0.049
-    ClaimInfo("diag-darker-final", "Sec. 4.1, Fig. 5d, 7",
+    ClaimInfo("diag-darker-final", "Sec. 4.1, Fig. 5d, 7; App. E, Fig. 33, 35",
               "at the end the diagonal is still clearly darker than the superclass lines", 0.5),  # spread 0.44
-    ClaimInfo("tsne-subclusters", "Sec. 4.2, Fig. 6, 8",
+    ClaimInfo("tsne-subclusters", "Sec. 4.2, Fig. 6, 8; App. E, Fig. 34",
               "within each superclass, the original classes form separate clusters", 0.05),  # spread 0.018
-    ClaimInfo("clp-recovers", "Sec. 4.3, Fig. 9",
+    ClaimInfo("clp-recovers", "Sec. 4.3, Fig. 9; App. E, Fig. 36",
               "CLP reaches >= 93% on CIFAR-10 test from 5 coarse labels, close to LPO and OT", 0.05),  # spread 0.031
     ClaimInfo("semantic-similarity", "Sec. 5, Fig. 10-13",
               "natural superclasses show weaker fine structure than random ones", 0.3),  # spread not measured yet (slow / gpu tier)
-    ClaimInfo("fine-labels", "Sec. 6, Fig. 14",
+    ClaimInfo("fine-labels", "Sec. 6, Fig. 14; App. D, Fig. 29-31",
               "with 2C random fine labels, representations first form C clusters by original class, then "
               "separate the halves while keeping the C-class structure", 0.02),  # spread 0.008
     ClaimInfo("long-training", "Sec. 4.2, Fig. 7",
               "fine structure persists after 1000 epochs", 0.5),  # spread not measured yet (slow / gpu tier)
-    ClaimInfo("densenet", "App. G", "DenseNet-121 shows the same structure", 0.5),  # spread not measured yet (slow / gpu tier)
-    ClaimInfo("vgg-no-structure", "App. H",
+    ClaimInfo("densenet", "App. G, Fig. 40-43",
+              "DenseNet-121 shows the same structure, its CLP close to LPO and OT", 0.5),  # spread not measured yet (slow / gpu tier)
+    ClaimInfo("vgg-no-structure", "App. H, Fig. 44-46",
               "VGG shows collapse without fine structure, even early", 0.2),  # spread not measured yet (slow / gpu tier)
-    ClaimInfo("random-coarse", "App. F",
+    ClaimInfo("random-coarse", "App. F, Fig. 37-39",
               "merging random class pairs gives the same observations", 1.0),  # spread 0.72, 0.90
     ClaimInfo("hparam-grid", "Sec. 4, App. C",
               "all 3x3 lr x wd runs but (0.1, 5e-3) reach ~0 training error", 0.005,
