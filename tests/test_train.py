@@ -352,3 +352,12 @@ def test_a_checkpoint_from_another_device_resumes_and_says_so(tmp_path, monkeypa
     assert run.meta["devices"] == [{"device": "cuda:0 (NVIDIA H200)", "from_epoch": 1},
                                    {"device": "cpu", "from_epoch": 3}]
     np.testing.assert_allclose(run.features(4), reference.features(4), rtol=1e-6, atol=1e-6)
+
+
+def test_a_family_measure_undefined_at_an_epoch_is_nan_and_the_run_goes_on(tmp_path, monkeypatch):
+    def coinciding(*args):
+        raise ValueError("the means of classes 0 and 1 coincide")
+    monkeypatch.setattr(loop.fgmetrics, "cdnv_from_stats", coinciding)
+    run = train(tiny(), cache=tmp_path)
+    assert all(np.isnan(record["cdnv"]) for record in run.history if "nc1" in record)
+    assert np.isfinite(run.record("last")["equinorm"]) and run.final_train_accuracy() > 0

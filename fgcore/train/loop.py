@@ -136,6 +136,16 @@ def _lr_factor(schedule: str, epoch: int, epochs: int) -> float:
     return 0.1 ** sum(epoch > m for m in (epochs // 3, (2 * epochs) // 3))
 
 
+def _defined(measure, *args) -> float:
+    """A measure of the collapse family, or NaN where this epoch's features leave it undefined (two
+    class means that coincide, as when a network's features die; a zero head): the history says so and
+    the run goes on, instead of a whole run lost to one measure that only the report reads."""
+    try:
+        return float(measure(*args))
+    except ValueError:
+        return float("nan")
+
+
 class _Trainer:
     def __init__(self, spec: RunSpec, entry: Entry | None, device: torch.device, progress: bool,
                  execution: Execution):
@@ -314,11 +324,11 @@ class _Trainer:
         al. 2022): CDNV, equinorm and equiangularity of the class means, and where the head has one row
         per label, NC3 (its weight against the centred means) and NC4 (its decisions against the
         nearest class centre, over the features and logits the pass kept)."""
-        record = {"cdnv": float(fgmetrics.cdnv_from_stats(stats)),
-                  "equinorm": float(fgmetrics.equinorm_from_stats(stats)),
-                  "equiangularity": float(fgmetrics.equiangularity_from_stats(stats))}
+        record = {"cdnv": _defined(fgmetrics.cdnv_from_stats, stats),
+                  "equinorm": _defined(fgmetrics.equinorm_from_stats, stats),
+                  "equiangularity": _defined(fgmetrics.equiangularity_from_stats, stats)}
         if decided is not None:
-            record["nc3"] = float(fgmetrics.nc3_from_stats(stats, self.model.head.weight))
+            record["nc3"] = _defined(fgmetrics.nc3_from_stats, stats, self.model.head.weight)
             agreement = fgmetrics.NCCAgreement(stats)
             for h, out, y in decided:
                 agreement.update(h, out, y)
