@@ -8,6 +8,7 @@ excluded_run (the point the paper reports as not fitting); of the grid's fine st
 and collapsed, and seed_replicates (one configuration at three seeds) for how much it varies.
 """
 
+import grids
 import measures as m
 import pytest
 import thresholds as t
@@ -86,11 +87,5 @@ def test_hparam_grid(claim):
 @pytest.mark.claim("grid-fine-structure", applies_to="grid-fine-structure")
 def test_grid_fine_structure(claim):
     subject = claim.verify(GRID_FINE_STRUCTURE, terminal_phase=True, leave_out=m.is_excluded)
-    every_point = claim.subject(claim.experiment, subject.seed)   # with the left-out point, for the figures
-    labels = [f"lr {point['lr']:g} · wd {point['weight_decay']:g}" for point, _ in every_point.runs]
-    claim.figure("grid_clp_bars", configurations=[
-        {"label": label.replace(" · ", "\n"), "left_out": m.is_excluded(n["point"]), "clp": n["clp"],
-         "lpo": n["lpo"], "chance": n["chance"], "diag_ratio": n["diag_ratio"]}
-        for label, n in zip(labels, m.grid_numbers(every_point))])
-    claim.figure("distance_heatmaps", **run_metrics.configurations_heatmap_figure(
-        list(zip(labels, every_point.all_runs))))
+    grids.clp_bars(claim, subject)                       # Fig. 28
+    grids.heatmaps(claim, paper_epochs=(350,))           # Figs. 21-24 at the end of training

@@ -255,7 +255,10 @@ def distance_heatmaps(data: dict) -> Figure:
     rows = math.ceil(k / cols)
     panel = 2.25
     with_lines = bool(lines) and data.get("lines_panel", True)
-    fig = Figure(figsize=(panel * cols + 0.9, (panel + 0.3) * rows + 0.35 + (2.0 if with_lines else 0)))
+    # room above each row for its panels' titles (a custom title may hold several lines, plus the lines')
+    title_lines = max((mats[i][2] or "").count("\n") + 1 + bool(lines) for i in range(k))
+    fig = Figure(figsize=(panel * cols + 0.9,
+                          (panel + 0.15 * title_lines) * rows + 0.35 + (2.0 if with_lines else 0)))
     grid = fig.add_gridspec(rows + int(with_lines), cols + 1, width_ratios=[1] * cols + [0.06],
                             height_ratios=[1] * rows + ([0.75] if with_lines else []))
     same = None
