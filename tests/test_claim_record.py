@@ -157,3 +157,14 @@ def test_leaving_out_drops_the_picked_grid_points_and_refuses_to_drop_all():
     assert leaving_out(subject, None) is subject
     with pytest.raises(SuiteError, match="leaves out every one of its 3"):
         leaving_out(subject, lambda point: True)
+
+
+def test_a_check_must_name_a_known_control_role_it_fails_on():
+    from fgcore.suite.checks import Check
+    from fgcore.suite.record import Threshold
+
+    threshold = Threshold(">=", 1.0, why="w", source="s")
+    with pytest.raises(ValueError, match="name at least one control"):
+        Check("x", lambda subject: 1.0, threshold, controls=())
+    with pytest.raises(ValueError, match="unknown control role"):
+        Check("x", lambda subject: 1.0, threshold, controls=("colapsed",))
