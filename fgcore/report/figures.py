@@ -102,10 +102,10 @@ def _fmt(x: float) -> str:
 _COLLAPSE_PANELS = (
     ("NC1: within-class variability", [("nc1", "NC1 = Tr(Σ_W Σ_B⁺)/C", PALETTE[0], "-"),
                                        ("cdnv", "CDNV (Galanti et al.)", PALETTE[5], "--")], True),
-    ("NC2: class means vs simplex ETF", [("nc2", "NC2 (eq. 3)", PALETTE[1], "-"),
+    ("NC2: means vs simplex ETF", [("nc2", "NC2 (eq. 3)", PALETTE[1], "-"),
                                          ("equinorm", "equinorm", PALETTE[4], "--"),
                                          ("equiangularity", "equiangularity", PALETTE[3], ":")], False),
-    ("NC3: classifier vs class means", [("nc3", "‖W/‖W‖ − M/‖M‖‖", PALETTE[3], "-")], False),
+    ("NC3: classifier vs means", [("nc3", "‖W/‖W‖ − M/‖M‖‖", PALETTE[3], "-")], False),
     ("NC4: classifier ≠ nearest centre", [("nc4_mismatch", "1 − NC4 (share of samples)", PALETTE[6], "-")],
      False),
     ("accuracy", [("train_acc", "training", PALETTE[2], "-"), ("test_acc", "test", PALETTE[0], "--")], False),
@@ -141,7 +141,7 @@ def nc_curves(data: dict) -> Figure:
               if lines[0][0] in series]
     cols = len(panels) if len(panels) <= 3 else math.ceil(len(panels) / 2)
     rows = math.ceil(len(panels) / cols)
-    fig = Figure(figsize=(3.0 * cols, 2.5 * rows + (0.35 if family else 0.0)))
+    fig = Figure(figsize=(3.3 * cols, 2.6 * rows + (0.35 if family else 0.0)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     for ax in axes[len(panels):]:
         ax.set_visible(False)
@@ -154,7 +154,7 @@ def nc_curves(data: dict) -> Figure:
             title = _FIG3_TITLES[lines[0][0]]
             ax.set_title(f"{title}\nlast: {_fmt(first[-1])}" if len(first) else title)
         else:
-            ax.set_title(title)
+            ax.set_title(title, fontsize=9)
             ax.legend(loc="best", fontsize=6.5, handlelength=2.2)
         ax.set_xlabel("epoch")
         values = np.concatenate([series[key] for key, *_ in lines])
