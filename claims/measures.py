@@ -251,8 +251,7 @@ EXCLUDED = (0.1, 5e-3)   # App. C: lr 0.1 with wd 5e-3 is the one run that does 
 
 def largest_training_error(subject) -> float:
     """The largest training error over the subject's runs, leaving out the grid's (0.1, 5e-3) point."""
-    errors = [1.0 - run.final_train_accuracy() for point, run in subject.runs
-              if (point.get("lr"), point.get("weight_decay")) != EXCLUDED]
+    errors = [1.0 - run.final_train_accuracy() for point, run in subject.runs if not is_excluded(point)]
     if not errors:
         raise NotMeasured("no run outside the (lr 0.1, wd 5e-3) point")
     return max(errors)

@@ -95,6 +95,14 @@ class DatasetInfo:
             return DataStatus(self.name, True, "generated on the fly, or loaded by its own code")
         return self.status(root)
 
+    def auto_augmentation(self, shape: tuple[int, ...]) -> str:
+        """What "auto" augmentation means here: the declared choice, else the rule for samples of `shape`."""
+        return self.augment or augmentation_for_shape(shape)
+
+    def auto_normalization(self, shape: tuple[int, ...]) -> str:
+        """What "auto" normalisation means here: the declared choice, else the rule for samples of `shape`."""
+        return self.normalize or normalization_for_shape(shape)
+
     def options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """The spec's data_args with what the environment chooses filled in (resolve_options)."""
         options = dict(options)

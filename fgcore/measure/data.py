@@ -87,7 +87,7 @@ def load(request: DataRequest) -> LoadedData:
     shape = tuple(train.x.shape[1:])
     normalize = request.normalize
     if normalize == "auto":
-        normalize = info.normalize or fgdata.normalization_for_shape(shape)
+        normalize = info.auto_normalization(shape)
     mean = std = None
     if normalize == "per_channel":
         if len(shape) != 3:

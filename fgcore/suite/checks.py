@@ -8,7 +8,7 @@ A claim test states what it measures and on which runs:
     @pytest.mark.claim("nc1-collapse", applies_to="coarse")
     def test_nc1_collapse(claim):
         subject = claim.verify([NC1_FALL], terminal_phase=True)
-        claim.figure("nc_curves", **analysis.collapse_curve(subject.run))
+        claim.figure("nc_curves", **run_metrics.collapse_curve(subject.run))
 
 The driver (verify) does the rest for every seed: it fetches the experiment's runs, checks the
 terminal-phase precondition where the claim is about it, measures each check, then fetches each

@@ -1,21 +1,12 @@
 """The fgcore pytest plugin: every hook of the claims suite, and nothing else. The state lives in a
 ClaimsSession on the config (fgcore.suite.session); the hooks call into it.
 
-A claim test looks like
-
-    NC1_FALL = Check("NC1 at the end / NC1 of the untrained network", measures.nc1_fall,
-                     thresholds.NC1_FALL, controls=("no_collapse",))
-
-    @pytest.mark.claim("nc1-collapse", applies_to="coarse")
-    def test_nc1_collapse(claim):
-        subject = claim.verify([NC1_FALL], terminal_phase=True)
-        claim.figure("nc_curves", **run_metrics.collapse_curve(subject.run))
-
-`applies_to` parametrises the test over every experiment (fixtures/*.toml) whose `tags` hold that
-tag; each parameter carries its experiment's tier as a marker (fast / slow / gpu), so one new TOML file
-puts a new model or data set through every claim that applies. `claim.verify` (fgcore.suite.checks)
-measures the checks on the experiment and on the controls its fixture names for each check; after the
-test body the plugin asks the record for its verdict (ClaimRecord.conclude) and keeps it for the report.
+A claim test is a function marked `@pytest.mark.claim(ID, applies_to=TAG)` that declares its checks
+and calls `claim.verify(...)` (the example is in fgcore.suite.checks). `applies_to` parametrises the
+test over every experiment (fixtures/*.toml) whose `tags` hold that tag; each parameter carries its
+experiment's tier as a marker (fast / slow / gpu), so one new TOML file puts a new model or data set
+through every claim that applies. `claim.verify` measures the checks on the experiment and on the
+controls its fixture names for each check; after the test body the plugin asks the record for its verdict (ClaimRecord.conclude) and keeps it for the report.
 Registered through the `pytest11` entry point (and by the checkout's conftest.py as a fallback).
 """
 

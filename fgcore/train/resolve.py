@@ -57,9 +57,9 @@ def resolve(spec: RunSpec, *, missing_data: str = "raise") -> RunSpec:
                 if missing_data != "keep":
                     raise
         if augment == "auto" and (info.augment is not None or shape is not None):
-            changes["augment"] = info.augment or fgdata.augmentation_for_shape(shape)
+            changes["augment"] = info.auto_augmentation(shape)
         if normalize == "auto" and (info.normalize is not None or shape is not None):
-            changes["normalize"] = info.normalize or fgdata.normalization_for_shape(shape)
+            changes["normalize"] = info.auto_normalization(shape)
     return spec.replace(**changes) if changes else spec
 
 
