@@ -74,20 +74,10 @@ def purity(subject) -> float:
     return run_metrics.clp(subject.run, random_state=subject.seed).mean_purity
 
 
-# The CLP fraction's denominator is LPO - chance, but never less than this share of the way from chance to
-# a perfect probe. Where a network has collapsed, LPO falls to chance too and the fraction becomes a ratio
-# of two small, noisy differences: measured on digits' collapsed controls (seeds 0-4), LPO 0.553 over
-# chance 0.496 with CLP 0.578 gave 1.42, and LPO 0.593 gave 0.72, against 0.22-0.42 elsewhere. With the
-# floor those read 0.33 and 0.28; every run that keeps fine structure has LPO far above it (0.98 on
-# digits), so its fraction is unchanged.
-RECOVERABLE_FLOOR = 0.5
-
-
 def _clp_numbers(run, seed: int) -> dict:
     result, probe = run_metrics.clp(run, random_state=seed), run_metrics.lpo(run, random_state=seed)
-    span = max(probe.accuracy - result.chance, RECOVERABLE_FLOOR * (1.0 - result.chance))
     return {"clp": result.accuracy, "lpo": probe.accuracy, "chance": result.chance,
-            "fraction": (result.accuracy - result.chance) / span}
+            "fraction": run_metrics.clp_fraction(result.accuracy, probe.accuracy, result.chance)}
 
 
 def clp_numbers(subject) -> dict:
@@ -98,8 +88,8 @@ def clp_numbers(subject) -> dict:
 
 
 def clp_fraction(subject) -> float:
-    """(CLP - chance) / (LPO - chance), the denominator at least RECOVERABLE_FLOOR of the way from chance
-    to a perfect probe (a collapsed network's LPO is near chance too: nothing left to recover)."""
+    """(CLP - chance) / (LPO - chance), the denominator never below half the way from chance to a
+    perfect probe (fgcore.run_metrics.clp_fraction)."""
     return clp_numbers(subject)["fraction"]
 
 

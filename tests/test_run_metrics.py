@@ -86,3 +86,11 @@ def test_overview_is_a_stratified_sample_of_every_class_with_the_nc1_curve(coars
     assert list(data["superclass_of"]) == list(coarse_run.superclass_of)
     with pytest.raises(ValueError, match="merged"):
         run_metrics.overview_figure(fine_run)
+
+
+def test_clp_fraction_floors_its_denominator_where_the_probe_itself_is_near_chance():
+    # A probe far above chance: the plain ratio (CLP 0.95, LPO 0.98, chance 0.5).
+    assert run_metrics.clp_fraction(0.95, 0.98, 0.5) == pytest.approx(0.45 / 0.48)
+    # A collapsed network: LPO 0.553 over chance 0.496 made 0.578 read 1.42; the floor (half the way to a
+    # perfect probe) reads it 0.33.
+    assert run_metrics.clp_fraction(0.578, 0.553, 0.496) == pytest.approx(0.082 / 0.252)

@@ -51,7 +51,8 @@ NUMBERS: dict[str, tuple[str, str, str]] = {
                    "labels alone (Sec. 4.3)", "near LPO: the fine structure is recoverable"),
     "lpo": ("LPO", "linear probe on the true original labels (Sec. 4.3)", ""),
     "clp_chance": ("chance", "a random class within the predicted superclass", ""),
-    "clp_fraction": ("(CLP − chance) / (LPO − chance)", "how much of what a probe can recover CLP recovers",
+    "clp_fraction": ("(CLP − chance) / (LPO − chance)", "how much of what a probe can recover CLP recovers "
+                     "(the denominator at least half the way from chance to a perfect probe)",
                      "1: all of it"),
 }
 COLLAPSE = ("nc1", "nc2", "nc3", "nc4", "cdnv", "equinorm", "equiangularity")
@@ -211,8 +212,7 @@ def _clp(m: Measurement, seed: int, attempt) -> None:
         return
     m.numbers.update(clp=float(result.accuracy), lpo=float(probe.accuracy), clp_chance=float(result.chance),
                      tsne_purity=float(result.mean_purity))
-    span = probe.accuracy - result.chance
-    m.numbers["clp_fraction"] = float((result.accuracy - result.chance) / span) if span > 0 else None
+    m.numbers["clp_fraction"] = run_metrics.clp_fraction(result.accuracy, probe.accuracy, result.chance)
     if result.embeddings:
         m.tsne_panels = [{"superclass": int(s), "points": emb.points, "labels": emb.labels,
                           "purity": float(result.purity[s])} for s, emb in sorted(result.embeddings.items())]
