@@ -41,16 +41,19 @@ def line_gap_first(subject) -> float:
     return first.darkness_diagonal - first.darkness_same_superclass
 
 
+LINE_NAMES = {"diagonal": "diagonal line", "same_superclass": "same-superclass lines"}
+
+
 def diagonal_lead(subject) -> float:
     """Epochs by which the diagonal line emerges before the superclass lines; NotMeasured unless both
     emerge within the run (a line that never emerges has no emergence epoch to compare)."""
     run = subject.run
     history = run_metrics.lines_history(run, _trained_snapshots(run))
     emerged = metrics.emergence(history, EMERGENCE_LEVEL)
-    never = [name.replace("_", "-") + " line" for name, epoch in emerged.items() if epoch is None]
+    never = [LINE_NAMES.get(name, name) for name, epoch in emerged.items() if epoch is None]
     if never:
         last = history[-1][1]
-        raise NotMeasured(f"the {' and the '.join(never)} never reach darkness {EMERGENCE_LEVEL} within the run "
+        raise NotMeasured(f"the {' and the '.join(never)} never reached darkness {EMERGENCE_LEVEL} within the run "
                           f"(at the last snapshot: diagonal {last.darkness_diagonal:.2f}, superclass lines "
                           f"{last.darkness_same_superclass:.2f})")
     return float(emerged["same_superclass"] - emerged["diagonal"])
@@ -185,8 +188,7 @@ def sigma_curves(subject) -> dict:
 
 def sigma_rank(weight_decay: float):
     def measure(subject) -> float:
-        curve = sigma_curves(subject)[weight_decay]
-        return run_metrics.spearman(curve["x"], curve["median"])
+        return run_metrics.curve_rank(sigma_curves(subject)[weight_decay])
     return measure
 
 
@@ -212,7 +214,7 @@ def similar_over_dissimilar(subject) -> float:
 
 def tau_rank(subject) -> float:
     similar, _ = tau_curves(subject)
-    return run_metrics.spearman(similar["x"], similar["median"])
+    return run_metrics.curve_rank(similar)
 
 
 def tau_growth(subject) -> float:

@@ -7,7 +7,7 @@ the report and a researcher in a notebook compute the same thing the same way.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -264,6 +264,25 @@ def spearman(x, y) -> float:
     if len(set(x)) < 2 or len(set(y)) < 2:
         return 0.0
     return float(spearmanr(x, y).statistic)
+
+
+def curve_rank(curve: Mapping[str, Sequence]) -> float:
+    """Spearman rank correlation between x and the ratio over every run of a ratio_curves() curve (each x
+    once per seed), not over its medians.
+
+    A trend measured on every run must stand above the seed-to-seed spread: 24 runs (8 x values, 3 seeds
+    each) of pure noise reach 0.8 with probability ~2.5e-6, where 8 medians reach it with probability
+    1.1%, and a flat curve whose medians happen to line up (a shared-means control read 0.88 on its
+    medians at one base seed) reads 0.42 over its runs.
+
+    Examples
+    --------
+    >>> curve_rank({"x": [1, 2, 3], "seeds": [[1.0, 1.1], [2.0, 2.1], [3.0, 3.1]]})
+    0.956...
+    """
+    xs = [x for x, values in zip(curve["x"], curve["seeds"]) for _ in values]
+    ys = [value for values in curve["seeds"] for value in values]
+    return spearman(xs, ys)
 
 
 def theory_ratio(run, epoch: int | str = "last", split: str = "test") -> float:

@@ -35,6 +35,17 @@ def test_spearman_is_zero_for_a_constant_side():
     assert run_metrics.spearman([1, 2, 3], [1, 4, 9]) == pytest.approx(1.0)
 
 
+def test_curve_rank_counts_every_run_not_the_medians():
+    # Medians that line up by chance: perfectly ordered, but each x's runs spread over the whole range.
+    curve = {"x": [1, 2, 3, 4], "median": [1.0, 2.0, 3.0, 4.0],
+             "seeds": [[4.5, 1.0, 0.5], [0.4, 2.0, 4.6], [4.4, 3.0, 0.3], [0.2, 4.0, 4.7]]}
+    assert run_metrics.spearman(curve["x"], curve["median"]) == pytest.approx(1.0)
+    assert abs(run_metrics.curve_rank(curve)) < 0.3
+    # A trend that stands above the spread between seeds keeps its rank.
+    rising = {"x": [1, 2, 3], "seeds": [[1.0, 1.1], [2.0, 2.1], [3.0, 3.1]]}
+    assert run_metrics.curve_rank(rising) == pytest.approx(0.956, abs=1e-3)
+
+
 def test_curve_lines_and_ratio_agree_with_metrics(coarse_run):
     curve = run_metrics.collapse_curve(coarse_run)
     assert curve["epochs"] == list(range(7)) and len(curve["nc1"]) == 7  # stats_every = 1

@@ -155,6 +155,19 @@ def test_two_processes_train_once(tmp_path):
     assert len(RunStore(tmp_path).keys()) == 1
 
 
+def test_without_waiting_a_spec_another_process_trains_is_passed_over(tmp_path):
+    import filelock
+
+    spec = resolve(tiny())
+    entry = RunStore(tmp_path).entry(spec.key)
+    entry.lock_path.parent.mkdir(parents=True)
+    with filelock.FileLock(str(entry.lock_path)):  # another process would hold this while training
+        assert train(spec, cache=tmp_path, wait=False) is None
+        assert not entry.is_complete()
+    run = train(spec, cache=tmp_path, wait=False)  # free again: trained here
+    assert run is not None and entry.is_complete()
+
+
 def test_spec_validation_names_the_argument():
     with pytest.raises(ValueError, match="`loss`"):
         tiny(loss="")

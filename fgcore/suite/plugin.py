@@ -63,6 +63,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         claims.progress.collection_finished(session.items)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    ClaimsSession.of(session.config).train_shared(session)
+    return (yield)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     claims = session.config.stash.get(SESSION_KEY, None)
     if claims is not None and claims.progress is not None:

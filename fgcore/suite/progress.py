@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -70,17 +70,14 @@ def referenced_experiments(experiment: Any, known: set[str]) -> set[str]:
     return names - {experiment.name}
 
 
-def plan_runs(items: list[pytest.Item], options: Any, fixtures: Any) -> dict[str, Any] | None:
-    """The runs the collected claims read (their experiments and those they name), cached or not."""
-    from ..train.cache import RunStore
-
-    claims = [item for item in items if item.get_closest_marker("claim")]
-    if not claims:
-        return None
+def session_specs(items: list[pytest.Item], options: Any, fixtures: Any) -> Iterator[tuple[str, Any]]:
+    """(experiment name, RunSpec) of every run the collected claims read: their experiments and those
+    they name, under the session's profile and base seeds (a run shared by experiments comes once each)."""
     known = fixtures.available()
     wanted: set[str] = set()
-    for item in claims:
-        name = getattr(item, "callspec", None) and item.callspec.params.get("experiment")
+    for item in items:
+        name = item.get_closest_marker("claim") and getattr(item, "callspec", None) \
+            and item.callspec.params.get("experiment")
         if isinstance(name, str) and name in known:
             wanted.add(name)
     todo = list(wanted)
@@ -90,18 +87,31 @@ def plan_runs(items: list[pytest.Item], options: Any, fixtures: Any) -> dict[str
                 wanted.add(name)
                 todo.append(name)
     profile, base, count = options.profile, options.seed, options.seeds
-    store = RunStore(options.cache)
-    runs: dict[str, dict[str, Any]] = {}
     for name in sorted(wanted):
         experiment = fixtures.load(known[name])
         for seed in range(base, base + count):
             for spec in experiment.run_specs(profile, seed=seed):
-                run = runs.setdefault(spec.key, {
-                    "label": spec.short, "experiments": [], "epochs": spec.epochs,
-                    "family": f"{spec.dataset}/{spec.model}", "cached": store.entry(spec.key).is_complete()})
-                if name not in run["experiments"]:
-                    run["experiments"].append(name)
-    return {"claims": len(claims), "experiments": len(wanted), "runs": runs, "train": options.train}
+                yield name, spec
+
+
+def plan_runs(items: list[pytest.Item], options: Any, fixtures: Any) -> dict[str, Any] | None:
+    """The runs the collected claims read (their experiments and those they name), cached or not."""
+    from ..train.cache import RunStore
+
+    claims = [item for item in items if item.get_closest_marker("claim")]
+    if not claims:
+        return None
+    store = RunStore(options.cache)
+    runs: dict[str, dict[str, Any]] = {}
+    experiments: set[str] = set()
+    for name, spec in session_specs(claims, options, fixtures):
+        experiments.add(name)
+        run = runs.setdefault(spec.key, {
+            "label": spec.short, "experiments": [], "epochs": spec.epochs,
+            "family": f"{spec.dataset}/{spec.model}", "cached": store.entry(spec.key).is_complete()})
+        if name not in run["experiments"]:
+            run["experiments"].append(name)
+    return {"claims": len(claims), "experiments": len(experiments), "runs": runs, "train": options.train}
 
 
 def header(plan: Mapping[str, Any]) -> str:

@@ -26,6 +26,7 @@ from .claim import Claim
 from .html_columns import RECORD_PROPERTY
 from .options import SuiteOptions
 from .record import ClaimRecord, PreconditionFailed, SuiteError
+from . import shared_training
 from .runs import RunProvider
 
 SESSION_KEY = pytest.StashKey["ClaimsSession"]()
@@ -108,6 +109,15 @@ class ClaimsSession:
         if not torch.cuda.is_available():
             for item in gpu_items:
                 item.add_marker(pytest.mark.skip(reason=NO_CUDA))
+
+    def train_shared(self, session: pytest.Session) -> None:
+        """Before the claims run: train the missing runs they read, shared out with the other xdist
+        workers (fgcore.suite.shared_training). The xdist controller collects nothing, so it trains
+        nothing."""
+        if session.config.option.collectonly or session.testsfailed:
+            return
+        if any(item.get_closest_marker("claim") for item in session.items):
+            shared_training.train_missing(session.items, self.options, self.fixtures)
 
     # -- a claim test ------------------------------------------------------------------------------------
     def new_claim(self, item: pytest.Item, experiment: str | None) -> Claim:

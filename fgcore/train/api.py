@@ -18,7 +18,8 @@ from .spec import RunSpec
 
 
 def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None, progress: bool | None = None,
-          log: Callable[[str], None] | None = None, compile: bool | str | None = None) -> Run:
+          log: Callable[[str], None] | None = None, compile: bool | str | None = None,
+          wait: bool = True) -> Run | None:
     """Return the Run of `spec`, from the cache or by training it (once, even across processes).
 
     The spec is resolved first (fgcore.train.resolve: "auto" choices and the data set's options made),
@@ -30,6 +31,8 @@ def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None,
     process waits for another one training the same spec (default: stderr).
     compile: torch.compile the training forward pass (True, or a backend name; default
     $FGCORE_COMPILE). A speed option: not part of the cache key.
+    wait: False returns None at once when another process is training the spec, instead of waiting for
+    it (to train something else meanwhile: fgcore.suite.shared_training).
     """
     if not isinstance(spec, RunSpec):
         raise SpecError(f"train(spec): expected a RunSpec, got {type(spec).__name__}; build one with "
@@ -42,7 +45,9 @@ def train(spec: RunSpec, *, cache: str | os.PathLike | None = None, device=None,
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     waiting = lambda: log(f"fgcore: another process is training {spec.short} [{entry.key[:12]}]; waiting")
-    with entry.lock(on_wait=waiting):
+    with entry.lock(on_wait=waiting, wait=wait) as held:
+        if not held:
+            return None
         if not entry.is_complete():
             execution = None
             if compile is not None:

@@ -76,18 +76,24 @@ class Entry:
         return self.path / name
 
     @contextlib.contextmanager
-    def lock(self, *, on_wait=None, poll: float = 1.0) -> Iterator[None]:
-        """Hold the entry's file lock; call on_wait() once if another process holds it."""
+    def lock(self, *, on_wait=None, poll: float = 1.0, wait: bool = True) -> Iterator[bool]:
+        """Hold the entry's file lock; call on_wait() once if another process holds it.
+
+        Yields True while the lock is held. wait=False: when another process holds it, yield False at
+        once instead of waiting (the caller then does something else)."""
         self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(str(self.lock_path))
         try:
             lock.acquire(timeout=0)
         except filelock.Timeout:
+            if not wait:
+                yield False
+                return
             if on_wait is not None:
                 on_wait()
             lock.acquire(poll_interval=poll)
         try:
-            yield
+            yield True
         finally:
             lock.release()
 
