@@ -69,6 +69,7 @@ batch_size = 200
 lr = 0.05
 stats_every = 0
 """
+REQUEUE_EPOCHS = 200
 EXPERIMENTS = {
     "slurm-a": f'tier = "fast"\ntags = ["slurmtest"]\n[spec]\n{GMM}model = "mlp"\nmodel_args = {{ width = 16, depth = 1 }}\n'
                f'epochs = 3\n',
@@ -78,10 +79,11 @@ EXPERIMENTS = {
     # about 40 s of training: long enough to be cancelled while it runs
     "slurm-long": f'tier = "fast"\n[spec]\n{GMM}model = "slow_net:build"\nmodel_args = {{ step_seconds = 0.5 }}\n'
                   f'epochs = 80\n',
-    # about 75 s of training: more than a 3-minute limit leaves before submitit's USR2 (asked for 90 s
-    # before the limit; SLURM's 30-s timer may send it up to 60 s earlier still)
+    # about 105 s of training: longer than a 3-minute limit leaves before submitit's USR2, which is asked
+    # for 90 s before the limit and which SLURM's 30-s timer may send up to 60 s earlier still, so the
+    # first attempt is always signalled (at 150 epochs, ~78 s, the run once finished before its signal)
     "slurm-requeue": f'tier = "fast"\n[spec]\n{GMM}model = "slow_net:build"\nmodel_args = {{ step_seconds = 0.5 }}\n'
-                     f'epochs = 150\n',
+                     f'epochs = {REQUEUE_EPOCHS}\n',
 }
 
 
@@ -320,7 +322,8 @@ def test_a_time_limited_task_is_requeued_and_resumes_from_its_checkpoint(work):
     assert work.complete("slurm-requeue")
     history = [json.loads(l) for l in (work.cache / "runs" / work.key("slurm-requeue") / "history.jsonl").read_text()
                .splitlines()]
-    assert [r["epoch"] for r in history] == list(range(151))  # every epoch once, none lost or repeated
+    # every epoch once, none lost or repeated
+    assert [r["epoch"] for r in history] == list(range(REQUEUE_EPOCHS + 1))
     print(f"requeue: {len(starts)} attempts, resumed at epoch(s) {resumed}")
 
 
