@@ -3,6 +3,7 @@ process is training, longest first."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import filelock
@@ -20,19 +21,10 @@ tags = ["probe"]
 collapsed = "probe-control"
 
 [spec]
-dataset = "gaussian_mixture"
-data_args = { dim = 8, n_per_class = 20, sigma2 = 4.0 }
-labeling = "coarse:5"
-model = "mlp"
-model_args = { width = 16, depth = 1 }
-epochs = 3
-batch_size = 32
-lr = 0.05
-snapshot_epochs = [0, 3]
-
+{spec}
 [grid]
 lr = [0.05, 0.01]
-"""
+""".format(spec=(Path(__file__).parent / "data" / "tiny_run_spec.toml").read_text())
 
 CONTROL = """
 description = "its control, trained longer"

@@ -25,17 +25,7 @@ from fgcore.sweep.slurm import SlurmOptions, check_shared_dirs, parse_sbatch, pa
 
 pytest_plugins = ("pytester",)
 
-# Tiny runs: 10 Gaussian clusters in R^8, 20 samples per class, an MLP of width 16, 3 epochs.
-TINY_SPEC = """\
-dataset = "gaussian_mixture"
-data_args = { dim = 8, n_per_class = 20, sigma2 = 4.0 }
-labeling = "coarse:5"
-model = "mlp"
-model_args = { width = 16, depth = 1 }
-epochs = 3
-batch_size = 32
-lr = 0.05
-"""
+TINY_SPEC = (Path(__file__).parent / "data" / "tiny_run_spec.toml").read_text()
 FIXTURES = {
     # two runs (a grid over weight decay)
     "tiny-a": f'tier = "fast"\ntags = ["sweeptest"]\n[spec]\n{TINY_SPEC}[grid]\nweight_decay = [5e-4, 5e-3]\n',

@@ -28,7 +28,7 @@ def missing_specs(items: list[pytest.Item], options: Any, fixtures: Any) -> list
     from ..train.cache import RunStore
 
     store = RunStore(options.cache)
-    running = [item for item in items if item.get_closest_marker("claim") and not item.get_closest_marker("skip")]
+    running = [item for item in items if not item.get_closest_marker("skip")]
     specs: dict[str, Any] = {}
     for _, spec in session_specs(running, options, fixtures):
         if spec.key not in specs and not store.entry(spec.key).is_complete():
