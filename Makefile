@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml
 data: $(STAMP)
 	@$(PY) -m fgcore data prepare fashion_mnist || echo "(continuing: the slow tier will say what is missing)"
 
-# Claims that share runs stay on one xdist worker (--dist loadgroup), so each run trains once.
-CLAIMS := $(PY) -m pytest claims -q -n $(JOBS) --dist loadgroup
+# Claims that share runs stay on one xdist worker (--dist loadgroup), so each run trains once. The claims
+# use no Hypothesis; its plugin would import it (2-3 s) only to print its statistics at the end.
+CLAIMS := $(PY) -m pytest claims -q -n $(JOBS) --dist loadgroup -p no:hypothesispytest
 
 test: $(STAMP) data
 	$(PY) -m pytest tests -q -n $(JOBS) $(PYTEST_OK)

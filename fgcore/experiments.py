@@ -66,6 +66,10 @@ class Fixtures:
 
     def __init__(self, dirs: Sequence[str | os.PathLike] | None = None):
         self.dirs = tuple(Path(d) for d in (fixture_dirs() if dirs is None else dirs))
+        # Loaded experiments by (file, state of the folders): a claims session asks for each fixture
+        # about a thousand times (every claim is parametrised over every fixture), and validating one
+        # builds all its RunSpecs. Any change to a fixture file, added or removed, loads afresh.
+        self._loaded: dict[tuple, Experiment] = {}
 
     @classmethod
     def for_rootdir(cls, rootdir: str | os.PathLike) -> "Fixtures":
@@ -105,8 +109,26 @@ class Fixtures:
             path = self.path(str(name_or_path))
         if not path.is_file():
             raise NotFoundError(f"experiment file {path} does not exist")
-        return experiment_from_table(_read_toml(path), name=path.stem, path=path, where=f"fixture {path}",
-                                     fixtures=self)
+        key = (path.resolve(), self._state())
+        if key not in self._loaded:
+            self._loaded[key] = experiment_from_table(_read_toml(path), name=path.stem, path=path,
+                                                      where=f"fixture {path}", fixtures=self)
+        return self._loaded[key]
+
+    def _state(self) -> tuple:
+        """Name, mtime and size of every fixture file of the folders: what a loaded experiment depends on
+        (its own file, the one it extends, the ones it names as controls)."""
+        state = []
+        for folder in self.dirs:
+            try:
+                entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.endswith(".toml"):
+                    stat = entry.stat()
+                    state.append((entry.path, stat.st_mtime_ns, stat.st_size))
+        return tuple(state)
 
 
 def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:

@@ -161,6 +161,14 @@ def pin_xdist_worker_to_gpu(environ: MutableMapping[str, str] | None = None) -> 
     return chosen
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def xdist_workers() -> int:
     """How many pytest-xdist workers share this machine (1 outside xdist)."""
     return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))

@@ -164,3 +164,22 @@ def test_extends_errors(fixtures: Path, files, message):
         (fixtures / f"{name}.toml").write_text(text)
     with pytest.raises(ValueError, match=message):
         load_experiment("a")
+
+
+def test_a_loaded_experiment_is_reused_until_a_fixture_file_changes(fixtures: Path):
+    """A claims session asks for each fixture about a thousand times: it is validated once, and loaded
+    afresh as soon as any fixture file of the folders changes (its own, the one it extends, a control)."""
+    from fgcore.experiments import Fixtures
+
+    (fixtures / "exp.toml").write_text(TOML)
+    folders = Fixtures([fixtures])
+    first = folders.load("exp")
+    assert folders.load("exp") is first and folders.load(fixtures / "exp.toml") is first
+    (fixtures / "exp.toml").write_text(TOML.replace("epochs = 10", "epochs = 120"))   # (its size changes too)
+    changed = folders.load("exp")
+    assert changed is not first and changed.spec["epochs"] == 120
+    (fixtures / "exp.toml").write_text(TOML.replace('no_subclusters = "exp"', 'no_subclusters = "later"'))
+    with pytest.raises(ValueError, match="no_subclusters = 'later' names no experiment"):
+        folders.load("exp")
+    (fixtures / "later.toml").write_text(TOML)   # the control it names now exists
+    assert folders.load("exp").controls == {"no_subclusters": "later"}

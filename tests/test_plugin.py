@@ -126,3 +126,23 @@ def test_experiment_filter(project):
     result.stdout.fnmatch_lines(["*test_good[[]tiny-gpu[]]*"])
     assert "tiny-fast" not in result.stdout.str()
 
+
+
+def test_under_xdist_the_environment_comes_from_the_worker_and_the_controller_never_imports_torch(project):
+    """The report names the device the claims ran on (the workers'); the controller, which only gathers
+    records and writes the report, must not spend seconds importing torch at the end of the session."""
+    project.makeconftest('''
+import sys
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        sys.modules["torch"] = None   # in the controller, `import torch` now raises ImportError
+''')
+    result = project.runpytest_subprocess(*_plugin_args(), "-n", "1", "-m", "fast", "-k", "test_good",
+                                          "--fg-report", "out", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)   # (under xdist the controller does not count deselected tests)
+    import torch
+
+    environment = json.loads((project.path / "out" / "claims.json").read_text())["environment"]
+    assert environment["torch"] == torch.__version__ and environment["cuda"] is None
+    assert environment["scikit-learn"] and environment["cpu_count"]

@@ -313,6 +313,25 @@ def test_the_same_input_gives_the_same_bytes(tmp_path):
     assert build(copy.deepcopy(payload), tmp_path / "b", dpi=DPI).read_bytes() == first
 
 
+def test_figures_drawn_in_parallel_are_those_drawn_one_by_one(monkeypatch):
+    """A page with many figures draws them in child processes first; the PNGs are byte for byte the
+    ones its own process draws, and a figure a child cannot draw is left to the page's process, which
+    shows why."""
+    from fgcore.report import page_figures
+
+    entries = [f for r in sample()["claims"] for f in r["figures"] if f["kind"] in figures.KINDS]
+    broken = {"kind": "nc_curves", "data": {"epochs": [0, 1], "nc1": [1.0, 0.5]}}
+    monkeypatch.setattr(page_figures, "PARALLEL_FROM", 2)
+    parallel = page_figures.FigureCache(DPI)
+    parallel.prerender(entries + [broken], processes=2)
+    assert len(parallel._done) == len({page_figures._key(e["kind"], e["data"]) for e in entries})
+    serial = page_figures.FigureCache(DPI)
+    for entry in entries:
+        assert parallel.png(entry["kind"], entry["data"]) == serial.png(entry["kind"], entry["data"])
+    view = page_figures.figure_view(broken, parallel, "a record")
+    assert view["state"] == "error" and "no 'nc2'" in view["error"]
+
+
 def test_svg_output_is_deterministic_too():
     data = next(f["data"] for r in sample()["claims"] for f in r["figures"] if f["kind"] == "clp_bars")
     first = figures.render("clp_bars", data, fmt="svg", dpi=DPI)

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from ..machine import limited_threads, single_threaded_blas
+from ..machine import limited_threads, single_threaded_blas, usable_cpus
 from .defaults import DEFAULTS, CLPDefaults
 
 METHODS = ("tsne", "pca", "none")
@@ -47,10 +47,7 @@ def auto_n_jobs(n: int) -> int:
     results for 1 and 2 threads), so choosing it from the load changes speed only."""
     if n < 5_000:
         return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
+    cpus = usable_cpus()
     try:
         busy = os.getloadavg()[0]
     except OSError:

@@ -41,4 +41,6 @@ def jinja_environment() -> jinja2.Environment:
 
 def render_page(payload: dict[str, Any], *, dpi: int = figures.DEFAULT_DPI) -> str:
     """The whole page as a string, from a loaded payload (see the module docstring for its layout)."""
-    return jinja_environment().get_template(TEMPLATE).render(page(payload, FigureCache(dpi)))
+    cache = FigureCache(dpi)
+    cache.prerender([entry for record in payload["claims"] for entry in record.get("figures") or []])
+    return jinja_environment().get_template(TEMPLATE).render(page(payload, cache))

@@ -14,6 +14,7 @@ import json
 import struct
 from typing import Any
 
+from .. import machine
 from . import figures
 from .format import num
 
@@ -58,6 +59,24 @@ FIGURE_GUIDE = {
 }
 
 
+# Below this many distinct figures a page draws them in its own process: starting a process that imports
+# matplotlib costs about a second. The fast tier's page has 14 (9 s of drawing on one core).
+PARALLEL_FROM = 6
+
+
+def _key(kind: str, data: Any) -> str:
+    return hashlib.sha256(json.dumps([kind, data], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _render_or_none(kind: str, data: Any, dpi: int) -> bytes | None:
+    """In a child process: the PNG, or None when it cannot be drawn (the page's own process draws it
+    again and shows why)."""
+    try:
+        return figures.render(kind, data, dpi=dpi)
+    except Exception:  # noqa: BLE001 - the error is reported by the serial retry
+        return None
+
+
 class FigureCache:
     """Renders each distinct (kind, data) once per page: several records often share one figure."""
 
@@ -65,8 +84,33 @@ class FigureCache:
         self.dpi = dpi
         self._done: dict[str, bytes | Exception] = {}
 
+    def prerender(self, entries: list[Any], processes: int | None = None) -> None:
+        """Draw the distinct figures among `entries` (a record's figure entries) in parallel, `processes`
+        at a time (default: the CPUs this process may use), so that `png` finds them drawn. The figures
+        are the same as drawn one by one (figures.render starts every figure from matplotlib's defaults)."""
+        todo: dict[str, tuple[str, Any]] = {}
+        for entry in entries:
+            if isinstance(entry, dict) and str(entry.get("kind")) in figures.KINDS:
+                key = _key(str(entry["kind"]), entry.get("data"))
+                if key not in self._done:
+                    todo[key] = (str(entry["kind"]), entry.get("data"))
+        processes = processes or machine.usable_cpus()
+        if len(todo) < PARALLEL_FROM or processes < 2:
+            return
+        import concurrent.futures
+        import multiprocessing
+
+        # "spawn": the report is often built in pytest's controller, whose threads (pytest-xdist's, the
+        # progress reader) make fork unsafe.
+        with concurrent.futures.ProcessPoolExecutor(min(processes, len(todo)),
+                                                    mp_context=multiprocessing.get_context("spawn")) as pool:
+            drawn = pool.map(_render_or_none, *zip(*[(kind, data, self.dpi) for kind, data in todo.values()]))
+            for key, png in zip(todo, drawn):
+                if png is not None:
+                    self._done[key] = png
+
     def png(self, kind: str, data: Any) -> bytes:
-        key = hashlib.sha256(json.dumps([kind, data], sort_keys=True, default=str).encode()).hexdigest()
+        key = _key(kind, data)
         if key not in self._done:
             try:
                 self._done[key] = figures.render(kind, data, dpi=self.dpi)

@@ -4,7 +4,9 @@ the claims JSON and report written at the end.
 
 Records travel from the process that ran a test (an xdist worker, or the controller itself) as the test
 report's user property RECORD_PROPERTY (JSON): user properties survive pytest-xdist's serialisation of
-reports, while attributes set on a report on a worker do not reach the controller.
+reports, while attributes set on a report on a worker do not reach the controller. The first record of
+each process brings that process's `environment()` (ENVIRONMENT_PROPERTY): the device the claims ran on
+is the workers', and the xdist controller need not import torch at the end of the session to name it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import fnmatch
 import json
 import os
 import platform
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from . import shared_training
 from .runs import RunProvider
 
 SESSION_KEY = pytest.StashKey["ClaimsSession"]()
+ENVIRONMENT_PROPERTY = "fg_environment"
 NO_CUDA = "no CUDA device: torch.cuda.is_available() is False on this machine"
 
 
@@ -59,6 +63,8 @@ class ClaimsSession:
         self.fixtures = Fixtures.for_rootdir(config.rootpath)
         self.provider = RunProvider(self.options, self.fixtures)
         self.records: list[dict[str, Any]] = []   # on the controller: every claim record of the session
+        self.environment: dict[str, Any] | None = None   # on the controller: that of a process that ran claims
+        self._environment_sent = False            # in a process that runs claims: sent with its first record
         self.progress: Any = None                 # SessionProgress on a controller that reports progress
         self._thread_limit: Any = None
 
@@ -143,12 +149,17 @@ class ClaimsSession:
         elif not report.passed:
             record.message = str(getattr(call.excinfo, "value", "") or report.longreprtext)[:4000]
         report.user_properties.append((RECORD_PROPERTY, json.dumps(record.to_dict())))
+        if not self._environment_sent:
+            report.user_properties.append((ENVIRONMENT_PROPERTY, json.dumps(environment())))
+            self._environment_sent = True
 
     def collect(self, report: pytest.TestReport) -> None:
         """On the controller (also under xdist, where worker reports arrive serialised)."""
         for key, value in getattr(report, "user_properties", ()):
             if key == RECORD_PROPERTY:
                 self.records.append(json.loads(value))
+            elif key == ENVIRONMENT_PROPERTY and self.environment is None:
+                self.environment = json.loads(value)
 
     # -- the end ---------------------------------------------------------------------------------------
     def finish(self) -> None:
@@ -159,7 +170,8 @@ class ClaimsSession:
         from ..fileio import atomic_write_json
 
         payload = {"created": _dt.datetime.now().isoformat(timespec="seconds"), "options": self.options.to_dict(),
-                   "markexpr": self.config.getoption("markexpr", None) or "", "environment": environment(),
+                   "markexpr": self.config.getoption("markexpr", None) or "",
+                   "environment": self.environment or environment(),
                    "claims": sorted(self.records, key=lambda r: (r["id"], r["test"]))}
         root = Path(self.config.rootpath)
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -173,23 +185,23 @@ class ClaimsSession:
             report.build(out / "claims.json", out)
 
 
+def _version(distribution: str) -> str | None:
+    """The installed version of a distribution, read from its metadata (importing scikit-learn or openTSNE
+    only to print a version costs seconds), or None when it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def environment() -> dict[str, Any]:
     """Versions, device and data settings the report prints next to the claims."""
-    import numpy
-    import sklearn
     import torch
 
     from .. import settings
 
-    env = {"python": platform.python_version(), "platform": platform.platform(), "torch": torch.__version__,
-           "numpy": numpy.__version__, "scikit-learn": sklearn.__version__,
-           "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-           "cpu_count": os.cpu_count(), "FGCORE_CIFAR10": settings.raw(settings.CIFAR10),
-           "FGCORE_CACHE": settings.raw(settings.CACHE)}
-    try:
-        import openTSNE
-
-        env["openTSNE"] = openTSNE.__version__
-    except ImportError:
-        env["openTSNE"] = None
-    return env
+    return {"python": platform.python_version(), "platform": platform.platform(), "torch": torch.__version__,
+            "numpy": _version("numpy"), "scikit-learn": _version("scikit-learn"),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "cpu_count": os.cpu_count(), "FGCORE_CIFAR10": settings.raw(settings.CIFAR10),
+            "FGCORE_CACHE": settings.raw(settings.CACHE), "openTSNE": _version("openTSNE")}
