@@ -143,16 +143,24 @@ def fine_label_distances(run, epoch: int | str) -> dict[str, float]:
             "different": float(D[different].mean())}
 
 
+# The code a CLP or LPO result depends on: a change to any of these modules computes it afresh.
+PROBE_CODE = ("fgcore.clp", "fgcore.metrics.validation", "fgcore.run_metrics")
+
+
 def _memoised(function):
-    """Cache a result per (run key, arguments) within the process: t-SNE + probes cost seconds, and
-    several claims (tsne-subclusters, clp-recovers, ...) ask for the same run's CLP."""
+    """Keep a result per (run, arguments): in the process, and in the run's cache entry
+    (fgcore.train.derived) for the other processes of a session and later sessions. t-SNE and the probes
+    cost seconds, and several claims (tsne-subclusters, clp-recovers, ...) ask for the same run's CLP."""
+    from .train import derived
+
     results: dict = {}
 
     @functools.wraps(function)
     def wrapper(run, epoch: int | str = "last", **options: Any):
         key = (run.key, epoch, tuple(sorted(options.items())))
         if key not in results:
-            results[key] = function(run, epoch, **options)
+            results[key] = derived.load_or_compute(run, function.__name__, {"epoch": epoch, **options},
+                                                   lambda: function(run, epoch, **options), code=PROBE_CODE)
         return results[key]
 
     return wrapper

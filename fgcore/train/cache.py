@@ -10,6 +10,8 @@ Layout of `$FGCORE_CACHE/runs/<key>/` (default cache root: ~/.cache/fgcore):
     checkpoint.pt                   model + optimiser + RNG state (resume; the final one stays)
     meta.json                       class names, data source, device, versions, timings
     manifest.json                   written LAST: every file with its size and sha256
+    derived/<name>-<digest>.pkl     results computed from the run later (CLP, LPO: fgcore.train.derived),
+                                    not part of the run: not in the manifest
 
 An entry is complete if and only if manifest.json exists and every file it lists has the listed size
 (cheap, checked on every load); checksums are verified when a file is read (features, stats) and for
