@@ -58,9 +58,9 @@ CLAIMS: dict[str, ClaimInfo] = {c.id: c for c in [
               "depends on the configuration", 0.03),  # spread 0.027 (seeds 0-4, 2026-11-30)
     ClaimInfo("gmm-sigma", "App. B, Fig. 17",
               "the distance ratio grows with the separation sigma^2", 0.15),
-    # spread 0 (Spearman 1.0 at every seed); one swapped pair of the 8 points moves it by 0.02-0.05
+    # spread 0.012 (Spearman over the 16 runs, seeds 0-4, 2026-11-30); one swapped pair moves it by ~0.01
     ClaimInfo("gmm-tau", "App. B.1, Fig. 18",
-              "similar subclasses (small tau^2) keep less fine structure than dissimilar ones", 0.15),  # spread 0.073, 0.119
+              "similar subclasses (small tau^2) keep less fine structure than dissimilar ones", 0.15),  # spread 0.073, 0.119; 0.141 with 2 replicates
     ClaimInfo("theory-separation", "Sec. 7, Thm. 7.1",
               "a one-hidden-layer net separates same-label clusters: within-cluster distance << across", 0.03),  # spread 0.024 (seeds 0-4, 2026-11-30)
 ]}
