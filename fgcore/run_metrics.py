@@ -278,10 +278,9 @@ def curve_rank(curve: Mapping[str, Sequence]) -> float:
     """Spearman rank correlation between x and the ratio over every run of a ratio_curves() curve (each x
     once per seed), not over its medians.
 
-    A trend measured on every run must stand above the seed-to-seed spread: 24 runs (8 x values, 3 seeds
-    each) of pure noise reach 0.8 with probability ~2.5e-6, where 8 medians reach it with probability
-    1.1%, and a flat curve whose medians happen to line up (a shared-means control read 0.88 on its
-    medians at one base seed) reads 0.42 over its runs.
+    A trend measured on every run must stand above the seed-to-seed spread; on the medians alone, noise
+    and a flat curve whose medians happen to line up pass far more often (the numbers are with the
+    claims' threshold, claims/thresholds.py RANK).
 
     Examples
     --------

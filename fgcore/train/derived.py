@@ -67,11 +67,11 @@ def result_path(run: Any, name: str, arguments: Mapping[str, Any], code: Sequenc
 
 
 def _load(path: Path) -> tuple[bool, Any]:
+    """(True, the stored result), or (False, None) when there is none or it cannot be read (missing,
+    truncated, foreign: it is computed again and replaced)."""
     try:
         return True, pickle.loads(path.read_bytes())
-    except FileNotFoundError:
-        return False, None
-    except Exception:  # noqa: BLE001 - a truncated or foreign file is computed again and replaced
+    except Exception:  # noqa: BLE001
         return False, None
 
 
