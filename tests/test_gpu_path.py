@@ -91,3 +91,48 @@ def test_torch_compile_is_opt_in_and_not_part_of_the_key(tmp_path):
     assert compiled.key == eager.key
     assert compiled.meta["execution"]["compile"] == "eager" and eager.meta["execution"]["compile"] is None
     np.testing.assert_allclose(compiled.features("last"), eager.features("last"), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("precision, execution", [
+    ("float32", loop.Execution()),
+    ("bf16", CUDA_BRANCH),
+])
+def test_static_buffer_steps_train_the_eager_run_bit_for_bit(tmp_path, precision, execution):
+    """The CUDA-graph path (fgcore.train.graphed_steps) without the graph: the full batches read from
+    static buffers by a step counter on the device, the last partial batch eagerly. Same losses,
+    accuracies and features as the eager loop, bit for bit (60 samples at batch 16: 3 full batches,
+    then 12)."""
+    spec = RunSpec(**IMAGES, precision=precision)
+    graphed = loop.Execution(**{**execution.__dict__, "cuda_graph": True})
+    eager_entry = RunStore(tmp_path / "eager").entry(spec.key)
+    loop.train_into(spec, eager_entry, device="cpu", progress=False, execution=execution)
+    graph_entry = RunStore(tmp_path / "graph").entry(spec.key)
+    loop.train_into(spec, graph_entry, device="cpu", progress=False, execution=graphed)
+    eager, graph = Run(eager_entry), Run(graph_entry)
+    assert graph.meta["execution"]["cuda_graph"] is True and eager.meta["execution"]["cuda_graph"] is False
+    drop = ("train_seconds", "eval_seconds")
+    for a, b in zip(eager.history, graph.history, strict=True):
+        assert {k: v for k, v in a.items() if k not in drop} == {k: v for k, v in b.items() if k not in drop}
+    for epoch in spec.snapshot_epochs:
+        assert np.array_equal(eager.features(epoch), graph.features(epoch))
+
+
+def test_graphed_steps_count_full_batches_and_leave_the_partial_one(monkeypatch):
+    """A step counter picks batch k of the epoch's draws: positions k*b .. k*b + b - 1, in order."""
+    from fgcore.train.graphed_steps import GraphedSteps
+
+    seen = []
+
+    def step(draws, positions):
+        seen.append(draws.order[positions].tolist())
+        return torch.tensor(1.0), torch.tensor(2)
+
+    steps = GraphedSteps(step, lambda: None, batch=4, device=torch.device("cpu"), graph=True)
+    draws = device_data.draw_epoch(torch.Generator().manual_seed(0), 10, 4, augment=True)
+    loss, correct = steps.run_epoch(draws, 2)
+    assert seen == [draws.order[0:4].tolist(), draws.order[4:8].tolist()]
+    assert (float(loss), int(correct)) == (2.0, 4)
+    assert not steps.captured   # no graph on the CPU
+    seen.clear()
+    steps.run_epoch(device_data.draw_epoch(torch.Generator().manual_seed(1), 10, 4, augment=True), 1)
+    assert len(seen) == 1 and steps.counter.item() == 1

@@ -279,7 +279,7 @@ def test_meta_records_precision_and_execution(tmp_path):
     run = train(tiny(), cache=tmp_path, device="cpu")
     assert run.meta["precision"] == "float32"
     assert run.meta["execution"] == {"channels_last": False, "cudnn_benchmark": False, "fused_sgd": False,
-                                     "resident": True, "compile": None}
+                                     "resident": True, "compile": None, "cuda_graph": False}
     assert run.meta["devices"] == [{"device": "cpu", "from_epoch": 1}]
 
 

@@ -46,6 +46,7 @@ from ..errors import SpecError
 from ..fileio import atomic_write_bytes, atomic_write_json
 from .cache import Entry, save_tensors, torch_save_atomic
 from .device_data import PAD, DeviceSplit, channel_stats, draw_epoch, prepare_split
+from .graphed_steps import GraphedSteps
 from .resolve import resolve
 from .spec import RunSpec
 
@@ -70,11 +71,14 @@ def default_device(spec: RunSpec | None = None) -> torch.device:
 class Execution:
     """How a run executes on its device: speed only, never what it computes (not in the cache key).
 
-    None means "the default for the device": channels_last for image inputs, cuDNN autotuning and
-    fused SGD on CUDA; float32 NCHW, foreach SGD on the CPU (as the fast and slow baselines were
-    measured). resident=False crops, scales and normalises every batch from the raw uint8 images
-    (the loop before the data set was prepared once; `make gpu-check` times it as the baseline).
-    compile: a torch.compile backend for the training forward pass, or None.
+    None means "the default for the device": channels_last for image inputs, cuDNN autotuning,
+    fused SGD and the full batches of an epoch replayed from one CUDA graph on CUDA; float32 NCHW,
+    foreach SGD, eager steps on the CPU (as the fast and slow baselines were measured).
+    resident=False crops, scales and normalises every batch from the raw uint8 images (the loop
+    before the data set was prepared once; `make gpu-check` times it as the baseline). compile: a
+    torch.compile backend for the training forward pass, or None (a compiled run takes no graph).
+    cuda_graph: fgcore.train.graphed_steps; True on the CPU runs the same static-buffer steps
+    eagerly (what tests compare with the eager loop).
     """
 
     channels_last: bool | None = None
@@ -82,12 +86,17 @@ class Execution:
     fused_sgd: bool | None = None
     resident: bool = True
     compile: str | None = None
+    cuda_graph: bool | None = None
 
     def resolve(self, device: torch.device) -> "Execution":
         cuda = device.type == "cuda"
         pick = lambda value: cuda if value is None else bool(value)
+        compiled = self.compile or None
+        # A graph bakes the learning rate in: only fused SGD takes it as a tensor the loop can refill.
+        graph = pick(self.cuda_graph) and not compiled and (pick(self.fused_sgd) or not cuda)
         return Execution(channels_last=pick(self.channels_last), cudnn_benchmark=pick(self.cudnn_benchmark),
-                         fused_sgd=pick(self.fused_sgd), resident=self.resident, compile=self.compile or None)
+                         fused_sgd=pick(self.fused_sgd), resident=self.resident, compile=compiled,
+                         cuda_graph=graph)
 
 
 def train_into(spec: RunSpec, entry: Entry, *, device: str | torch.device | None, progress: bool,
@@ -221,38 +230,64 @@ class _Trainer:
         # On the CPU whatever the training device: one seed, one data stream, on every machine.
         self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(spec.seed)
+        self.graphed = None
+        if self.execution.cuda_graph:
+            batch = self.splits["train"].n if spec.optimizer == "gd" else spec.batch_size
+            self.graphed = GraphedSteps(self._sgd_step, lambda: self.optimizer.zero_grad(set_to_none=True),
+                                        batch=batch, device=self.device, graph=self.cuda, name=spec.short)
+            # The graph reads the learning rate from this tensor; _train_epoch fills it.
+            self.lr_tensor = torch.tensor(spec.lr, device=self.device) if self.cuda else None
 
     # -- passes --------------------------------------------------------------------------------
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+        # No cache of cast weights: a CUDA graph must cast them afresh at every replay (the same values).
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=False)
 
     def _train_epoch(self, epoch: int, max_steps: int | None = None) -> dict[str, float]:
         spec, model, split = self.spec, self.model, self.splits["train"]
         lr = spec.lr * _lr_factor(spec.schedule, epoch, spec.epochs)
+        graphed = self.graphed is not None and self.graphed.use_graph
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            if graphed:
+                self.lr_tensor.fill_(lr)
+                group["lr"] = self.lr_tensor
+            else:
+                group["lr"] = lr
         model.train()
         batch = split.n if spec.optimizer == "gd" else spec.batch_size
-        total_loss = torch.zeros((), device=self.device)
-        correct = torch.zeros((), device=self.device, dtype=torch.int64)
         draws = draw_epoch(self.generator, split.n, batch, augment=self.augment).to(self.device)
-        for position in draws.batches(batch)[:max_steps]:
-            index = draws.order[position]
-            x = split.batch(index, draws, position)
-            y = split.y_train[index]
-            with self._autocast():
-                out = self.forward(x)
-                loss = self.loss_fn(out.float(), y)
+        positions = draws.batches(batch)[:max_steps]
+        if self.graphed is not None:
+            full = sum(p.stop - p.start == batch for p in positions)
+            total_loss, correct = (t.clone() for t in self.graphed.run_epoch(draws, full))
+            positions = positions[full:]   # the last, partial batch: eagerly
+        else:
+            total_loss = torch.zeros((), device=self.device)
+            correct = torch.zeros((), device=self.device, dtype=torch.int64)
+        for position in positions:
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            total_loss += loss.detach() * len(index)
-            correct += (self.loss_fn.predict(out.detach()) == y).sum()
+            loss, right = self._sgd_step(draws, position)
+            total_loss += loss
+            correct += right
         if not torch.isfinite(total_loss):
             raise FloatingPointError(f"training diverged at epoch {epoch} (loss is {total_loss.item()}); "
                                      f"lower the learning rate of {spec.short}")
         return {"lr": lr, "train_loss_running": total_loss.item() / split.n,
                 "train_acc_running": correct.item() / split.n}
+
+    def _sgd_step(self, draws, position) -> tuple[torch.Tensor, torch.Tensor]:
+        """One SGD step on the batch at `position` of the epoch's draws (a slice, or a tensor of
+        positions from a CUDA graph's step counter); returns its summed loss and number correct."""
+        split = self.splits["train"]
+        index = draws.order[position]
+        x = split.batch(index, draws, position)
+        y = split.y_train[index]
+        with self._autocast():
+            out = self.forward(x)
+            loss = self.loss_fn(out.float(), y)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach() * len(index), (self.loss_fn.predict(out.detach()) == y).sum()
 
     @torch.no_grad()
     def _eval_pass(self, name: str, *, statistics: bool, keep_features: bool) -> tuple[dict, dict]:
@@ -360,6 +395,13 @@ class _Trainer:
         record["eval_seconds"] = time.perf_counter() - started
 
     # -- checkpoints ---------------------------------------------------------------------------
+    def _graph_used(self) -> bool:
+        """Whether the full batches ran as static-buffer steps: replayed from a captured graph on CUDA
+        (False where the capture fell back to eager steps), run eagerly on the CPU."""
+        if self.graphed is None:
+            return False
+        return self.graphed.captured if self.cuda else True
+
     def _device_name(self) -> str:
         return str(self.device) + (f" ({torch.cuda.get_device_name(self.device)})" if self.cuda else "")
 
@@ -474,7 +516,7 @@ class _Trainer:
             "device": self._device_name(),
             "devices": self.segments,
             "precision": spec.precision,
-            "execution": asdict(self.execution),
+            "execution": {**asdict(self.execution), "cuda_graph": self._graph_used()},
             "torch": torch.__version__, "python": platform.python_version(),
             "train_seconds": seconds, "pid": os.getpid(), "host": platform.node(),
         })
