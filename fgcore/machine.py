@@ -172,3 +172,87 @@ def usable_cpus() -> int:
 def xdist_workers() -> int:
     """How many pytest-xdist workers share this machine (1 outside xdist)."""
     return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+# -- how many runs share one GPU ---------------------------------------------------------------------------
+# `make gpu-check` measures the throughput of 1, 2 and 4 training processes on one GPU and writes the best
+# count here, per GPU model; `fgcore sweep` reads it when --workers is not given. More processes pay only
+# when one run leaves the GPU idle between its kernels; a gain under this fraction is noise and memory.
+WORKERS_GAIN = 0.10
+
+
+def gpu_names() -> list[str]:
+    """The model name of every NVIDIA GPU of the machine ("NVIDIA H200"), without initialising CUDA."""
+    proc = Path("/proc/driver/nvidia/gpus")
+    names = []
+    if proc.is_dir():
+        for gpu in sorted(proc.iterdir()):
+            try:
+                text = (gpu / "information").read_text()
+            except OSError:
+                continue
+            names += [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Model:")]
+        if names:
+            return names
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        listing = subprocess.run([smi, "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                                 text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in listing.splitlines() if line.strip()]
+
+
+def _workers_file(cache: str | os.PathLike | None = None) -> Path:
+    from . import settings
+
+    return settings.cache_root(cache) / "gpu-check" / "workers-per-gpu.json"
+
+
+def best_workers(images_per_second: dict[int, float], gain: float = WORKERS_GAIN) -> int:
+    """The fewest processes per GPU within `gain` of the best measured throughput.
+
+    >>> best_workers({1: 100.0, 2: 190.0, 4: 200.0})
+    2
+    >>> best_workers({1: 100.0, 2: 105.0})
+    1
+    """
+    if not images_per_second:
+        raise ValueError("best_workers: no throughput measured")
+    top = max(images_per_second.values())
+    return min(k for k, v in images_per_second.items() if v >= (1 - gain) * top)
+
+
+def save_workers_per_gpu(gpu: str, images_per_second: dict[int, float], *, source: str,
+                         cache: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Record the measured throughput of k processes on one `gpu` (a model name) and the best k."""
+    import json
+    import time
+
+    from .fileio import atomic_write_json
+
+    path = _workers_file(cache)
+    try:
+        known = json.loads(path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    entry = {"workers": best_workers(images_per_second), "source": source, "measured": time.strftime("%Y-%m-%d"),
+             "images_per_second": {str(k): round(v, 1) for k, v in sorted(images_per_second.items())}}
+    known[gpu] = entry
+    atomic_write_json(path, known)
+    return entry
+
+
+def workers_per_gpu(gpu: str, cache: str | os.PathLike | None = None) -> dict[str, Any] | None:
+    """What `make gpu-check` measured for this GPU model (see save_workers_per_gpu), or None."""
+    import json
+
+    try:
+        entry = json.loads(_workers_file(cache).read_text()).get(gpu)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("workers"), int) or entry["workers"] < 1:
+        return None
+    return entry

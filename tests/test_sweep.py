@@ -183,7 +183,7 @@ def test_dry_run_lists_states_and_starts_nothing(local_sweep, monkeypatch):
     assert code == 0
     states = {line.split()[1] for line in out.splitlines() if line.startswith("  ")}
     assert states == {"complete", "partial"}  # broken started (its entry folder exists) but never finished
-    assert "would run 1 run(s) on 1 local worker(s): CPU" in out
+    assert "would run 1 run(s) on 1 worker(s) (CPU; no GPU)" in out
 
 
 def test_exit_code_is_capped(tmp_path):
@@ -430,3 +430,65 @@ def test_slurm_tasks_given_gpus_train_on_them():
     assert SlurmOptions().requests_gpus
     assert SlurmOptions(gpus_per_task=0, sbatch=("gres=gpu:a100:1",)).requests_gpus
     assert not SlurmOptions(gpus_per_task=0, sbatch=("account=myproj",)).requests_gpus
+
+
+# -- where runs go: slots per GPU, bf16 never on the CPU unasked ----------------------------------------
+def _planned(precisions):
+    from types import SimpleNamespace
+
+    from fgcore.train import RunSpec
+
+    runs = [SimpleNamespace(spec=RunSpec(dataset="digits", precision=p, epochs=1), sources=(f"e-{p}",))
+            for p in precisions]
+    return SimpleNamespace(todo=runs)
+
+
+def test_workers_per_gpu_come_from_gpu_check_and_the_command_line_wins(tmp_path, monkeypatch):
+    from fgcore import machine
+    from fgcore.sweep import local
+
+    monkeypatch.setattr(local, "gpu_names", lambda: ["NVIDIA H200"])
+    slots = local.plan_slots(None, ["0", "1"], cache=tmp_path)
+    assert slots.gpus == ["0", "1"] and "has not measured" in slots.why
+    entry = machine.save_workers_per_gpu("NVIDIA H200", {1: 40_000.0, 2: 70_000.0, 4: 74_000.0},
+                                         source="test", cache=tmp_path)
+    assert entry["workers"] == 2   # 4 at once is within 10% of 2: not worth the memory
+    slots = local.plan_slots(None, ["0", "1"], cache=tmp_path)
+    assert slots.gpus == ["0", "1", "0", "1"] and "2 per GPU" in slots.why and "70,000 img/s" in slots.why
+    assert local.plan_slots(3, ["0"], cache=tmp_path).gpus == ["0", "0", "0"]
+    assert local.plan_slots(None, ["0"], device="cpu", cache=tmp_path).gpus == [None]
+    monkeypatch.setattr(local, "gpu_names", lambda: ["NVIDIA A100"])   # another model: not measured
+    assert local.plan_slots(None, ["0"], cache=tmp_path).gpus == ["0"]
+
+
+def test_a_bf16_run_never_goes_to_the_cpu_unasked():
+    from fgcore.errors import UsageError
+    from fgcore.sweep import local
+
+    cpu = local.Slots([None], "no GPU")
+    with pytest.raises(UsageError, match=r"bf16 .*e-bf16.*--device cpu"):
+        local.check_devices(_planned(["float32", "bf16"]), cpu, "auto")
+    local.check_devices(_planned(["float32", "bf16"]), cpu, "cpu")      # asked for
+    local.check_devices(_planned(["float32"]), cpu, "auto")             # nothing to refuse
+    local.check_devices(_planned(["bf16"]), local.Slots(["0"], ""), "auto")
+    with pytest.raises(UsageError, match="no GPU is visible"):
+        local.plan_slots(None, [], device="cuda")
+    bf16, float32 = _planned(["bf16", "float32"]).todo
+    assert local.run_device(bf16, "0", "auto") == "0"
+    assert local.run_device(float32, "0", "auto") is None               # as a claims session would train it
+    assert local.run_device(float32, "0", "cuda") == "0"
+    assert local.run_device(bf16, "0", "cpu") is None
+
+
+def test_the_dry_run_refuses_bf16_on_a_machine_without_gpu(tmp_path, monkeypatch, capsys):
+    fixtures = tmp_path / "fixtures"
+    fixtures.mkdir()
+    (fixtures / "tiny-bf16.toml").write_text(
+        'description = "a bf16 run"\ntier = "fast"\ntags = []\n[spec]\ndataset = "digits"\n'
+        'model = "mlp"\nepochs = 1\nprecision = "bf16"\n')
+    monkeypatch.setenv("FGCORE_FIXTURES", str(fixtures))
+    code, out = cli("sweep", "tiny-bf16", "--cache", str(tmp_path / "cache"), "--dry-run", "--gpus", "none")
+    assert code == 2 and "--device cpu" in capsys.readouterr().err
+    code, out = cli("sweep", "tiny-bf16", "--cache", str(tmp_path / "cache"), "--dry-run", "--gpus", "none",
+                    "--device", "cpu")
+    assert code == 0 and "(CPU; --device cpu)" in out

@@ -38,7 +38,7 @@ def __getattr__(name: str) -> Any:  # PEP 562: the heavy parts (torch, submitit)
 def sweep(targets: Sequence[str] = (), *, executor: str = "local", tiers: Sequence[str] = (),
           profile: str | None = None, seeds: Iterable[int] | None = None, cache: str | os.PathLike | None = None,
           workers: int | None = None, gpus: Sequence[str] | None = None, slurm=None, wait: bool = True,
-          bar: bool | None = None, out=None):
+          bar: bool | None = None, out=None, device: str = "auto"):
     """Plan and run a sweep; returns a SweepResult (its exit_code counts the failed runs)."""
     from .plan import plan_sweep
 
@@ -48,7 +48,7 @@ def sweep(targets: Sequence[str] = (), *, executor: str = "local", tiers: Sequen
     if executor == "local":
         from .local import run_local
 
-        return run_local(plan, workers=workers, gpus=gpus, bar=bar, out=out)
+        return run_local(plan, workers=workers, gpus=gpus, bar=bar, out=out, device=device)
     from .slurm import SlurmOptions, run_submitit
 
     options = SlurmOptions().updated(plan.slurm_defaults, "sweep file [slurm]")

@@ -51,7 +51,12 @@ def register(subparsers) -> None:
 
     local = p.add_argument_group("local executor")
     local.add_argument("--workers", type=int, default=None,
-                       help="parallel runs (default: one per visible GPU, 1 without a GPU)")
+                       help="parallel runs (default: per visible GPU, as many as `make gpu-check` found fastest "
+                            "on this GPU model, else 1; 1 without a GPU)")
+    local.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                       help="auto (default): bf16 runs on the GPUs, float32 runs on the CPU (as a claims "
+                            "session trains them), and an error rather than a bf16 run on the CPU; cpu: every "
+                            "run on the CPU; cuda: every run on the GPUs")
     local.add_argument("--gpus", default=None, metavar="LIST",
                        help="GPU ids or UUIDs to use, e.g. 0,1,3, or none for the CPU "
                             "(default: $CUDA_VISIBLE_DEVICES, else every GPU)")
@@ -112,12 +117,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(plan.describe())
         if args.executor == "local":
-            from .local import _slots
+            from .local import check_devices, plan_slots
 
-            slots = _slots(args.workers, gpus)
-            where = ", ".join(f"GPU {g}" if g is not None else "CPU" for g in slots)
-            print(f"would run {len(plan.todo)} run(s) on {len(slots)} local worker(s): {where}; logs in "
-                  f"{plan.sweep_dir}")
+            slots = plan_slots(args.workers, gpus, device=args.device, cache=plan.cache)
+            check_devices(plan, slots, args.device)
+            print(f"would run {len(plan.todo)} run(s) on {slots.describe()}; logs in {plan.sweep_dir}")
         else:
             _dry_run_slurm(plan, options, args.executor)
         return 0
@@ -131,7 +135,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             from .local import run_local
 
             result = run_local(plan, workers=args.workers, gpus=gpus if gpus is not None else visible_gpus(),
-                               bar=bar)
+                               bar=bar, device=args.device)
         else:
             from .slurm import run_submitit
 
