@@ -116,21 +116,29 @@ def train_into(spec: RunSpec, entry: Entry, *, device: str | torch.device | None
     _Trainer(spec, entry, chosen, progress, execution).run()
 
 
-def time_epochs(spec: RunSpec, *, device: str | torch.device | None = None, epochs: int = 2,
-                steps: int | None = None, execution: Execution | None = None) -> list[float]:
-    """Wall seconds of each of `epochs` training epochs of `spec`, each cut after `steps` steps when
-    given (SGD steps only: no evaluation, nothing written). The first includes cuDNN autotuning and
-    compilation: a warm-up."""
+def timing_trainer(spec: RunSpec, *, device: str | torch.device | None = None,
+                   execution: Execution | None = None) -> "_Trainer":
+    """A trainer of `spec` (resolved) outside any cache entry, its data on the device and its model
+    built: for timing training steps (`train_steps`), nothing written."""
     spec = resolve(spec)
     trainer = _Trainer(spec, None, torch.device(device) if device else default_device(spec), False,
                        execution or Execution())
     trainer._load_data()
     trainer._build()
+    return trainer
+
+
+def time_epochs(spec: RunSpec, *, device: str | torch.device | None = None, epochs: int = 2,
+                steps: int | None = None, execution: Execution | None = None) -> list[float]:
+    """Wall seconds of each of `epochs` training epochs of `spec`, each cut after `steps` steps when
+    given (SGD steps only: no evaluation, nothing written). The first includes cuDNN autotuning,
+    the CUDA graph's capture and compilation: a warm-up."""
+    trainer = timing_trainer(spec, device=device, execution=execution)
     seconds = []
     for epoch in range(1, epochs + 1):
-        trainer._synchronize()
+        trainer.synchronize()
         started = time.perf_counter()
-        trainer._train_epoch(epoch, max_steps=steps)  # ends with .item(): the device has finished
+        trainer.train_steps(epoch, steps)  # ends with .item(): the device has finished
         seconds.append(time.perf_counter() - started)
     return seconds
 
@@ -169,9 +177,13 @@ class _Trainer:
             torch.backends.cuda.matmul.allow_tf32 = self.bf16
             torch.backends.cudnn.allow_tf32 = self.bf16
 
-    def _synchronize(self) -> None:
+    def synchronize(self) -> None:
         if self.cuda:
             torch.cuda.synchronize(self.device)
+
+    def train_steps(self, epoch: int, steps: int | None) -> None:
+        """The first `steps` steps of `epoch` (all of them with None): for timing."""
+        self._train_epoch(epoch, max_steps=steps)
 
     # -- setup ---------------------------------------------------------------------------------
     def _load_data(self) -> None:
