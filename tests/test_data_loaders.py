@@ -508,3 +508,46 @@ def test_prepare_cifar_reports_a_failed_download(monkeypatch):
     with pytest.raises(ValueError, match="valid names"):
         prepare("imagenet")
     assert prepare("theory_clusters").present
+
+
+# ----------------------------------------------------------------------------- data by content, not by path
+
+
+def test_the_same_images_in_two_folders_are_one_run_and_one_decode(isolated, monkeypatch):
+    """A JPEG copy extracted twice (another folder, other timestamps): one digest, one cache key, one
+    decode; a changed image is other data."""
+    import shutil
+
+    from fgcore.data import image_folder
+    from fgcore.train import RunSpec, resolve, train
+
+    first, second = isolated / "a" / "cifar_jpg", isolated / "b" / "cifar_jpg"
+    make_image_folder(first, list(CIFAR10_CLASSES), per_split={"train": 3, "test": 1}, size=(32, 32), ext=".jpg")
+    shutil.copytree(first, second)          # new mtimes
+    os.utime(second / "train" / "cat" / "0.jpg", ns=(10**9, 10**9))
+    assert image_folder.content_digest(str(first)) == image_folder.content_digest(str(second))
+
+    spec = RunSpec(dataset="cifar10", labeling="coarse:5", model="mlp", model_args={"width": 8}, epochs=1,
+                   batch_size=10, stats_every=0)
+    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{first}")
+    in_first = resolve(spec)
+    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{second}")
+    in_second = resolve(spec)
+    assert in_first.data_args["source"] != in_second.data_args["source"]        # where each copy lies...
+    assert in_first.key == in_second.key and in_first.data_digest is not None  # ...is not part of the run
+    assert str(first) not in in_first.canonical_json()
+    folder_spec = RunSpec(dataset=f"image_folder:{first}", model="mlp", epochs=1)
+    assert resolve(folder_spec).key == resolve(folder_spec.replace(dataset=f"image_folder:{second}")).key
+
+    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{first}")
+    run = train(spec, cache=isolated / "runs", device="cpu")
+    decoded = sorted((isolated / "cache" / "data").glob("image_folder-*.npy"))
+    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{second}")
+    monkeypatch.setattr("fgcore.train.loop.train_into", lambda *a, **k: pytest.fail("trained the same run twice"))
+    assert train(spec, cache=isolated / "runs", device="cpu").key == run.key
+    load("cifar10", "train")
+    assert sorted((isolated / "cache" / "data").glob("image_folder-*.npy")) == decoded   # not decoded again
+
+    Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(second / "train" / "cat" / "0.jpg")
+    image_folder.content_digest.cache_clear()
+    assert resolve(spec).key != run.key      # other images: another run

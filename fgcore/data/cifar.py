@@ -25,7 +25,7 @@ import numpy as np
 from .. import settings
 from ..errors import NotFoundError, SpecError
 from .dataset import Dataset, check_split
-from .image_folder import CIFAR10_CLASSES, load_image_folder
+from .image_folder import CIFAR10_CLASSES, content_digest, load_image_folder
 from .paths import data_cache_dir, data_home, format_looked_in, unique
 from .registry import DatasetInfo, register
 from .status import DataStatus
@@ -237,6 +237,12 @@ def _with_source(options: dict) -> dict:
     return {**options, "source": cifar10_source(options.get("source"))}
 
 
+def _cifar10_content(options: dict) -> str | None:
+    """The digest of a class-per-folder copy (the official archive is known by its name)."""
+    source = options.get("source", "official")
+    return content_digest(source.split(":", 1)[1]) if source.startswith("image_folder:") else None
+
+
 def _cifar10_how_to_get() -> str:
     text = CIFAR_HOW_TO_GET["cifar10"]
     home = data_home()
@@ -305,7 +311,7 @@ CIFAR10 = register(DatasetInfo(
     "cifar10", load_cifar10,
     "CIFAR-10 official python archive, or the folder named by FGCORE_CIFAR10=image_folder:<path>",
     augment="crop_flip", normalize="per_channel", status=cifar10_status, prepare=prepare_cifar10,
-    resolve_options=_with_source))
+    resolve_options=_with_source, content=_cifar10_content))
 CIFAR100 = register(DatasetInfo(
     "cifar100", load_cifar100, "CIFAR-100 official python archive, with the 20 official superclasses",
     augment="crop_flip", normalize="per_channel", status=cifar100_status, prepare=prepare_cifar100))

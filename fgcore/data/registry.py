@@ -67,6 +67,11 @@ class DatasetInfo:
     resolve_options : callable, optional
         ``resolve_options(options) -> options``: the spec's data_args with the choices the environment
         makes filled in (cifar10: its source), so that they are part of the spec and its cache key.
+    content : callable, optional
+        ``content(options) -> str or None``: a digest of the data these (resolved) options name, where
+        a path names it (an image folder; cifar10 from a class-per-folder copy). A run's cache key
+        then holds the digest instead of the path, so the same data in another folder is the same run.
+        None, or a None result: the name fixes the data (an official archive, generated data).
     """
 
     name: str
@@ -77,6 +82,7 @@ class DatasetInfo:
     status: Callable[[Any], DataStatus] | None = None
     prepare: Callable[[Any], DataStatus] | None = None
     resolve_options: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    content: Callable[[dict[str, Any]], str | None] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:

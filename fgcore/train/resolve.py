@@ -2,7 +2,8 @@
 
 A RunSpec may leave choices open: "auto" augmentation and normalisation, and options the environment
 fills in (a cifar10 run's source: the official archive or the class-per-folder copy FGCORE_CIFAR10
-names). Resolving writes the choices into the spec: its data set's descriptor (fgcore.data.DatasetInfo)
+names) and the content of data a path names (data_digest: the key then holds the digest instead of
+the path). Resolving writes the choices into the spec: its data set's descriptor (fgcore.data.DatasetInfo)
 declares what "auto" means there, or, where it declares nothing (an image folder, a data set named by
 import path), the shape of its samples decides (augmentation_for_shape, normalization_for_shape).
 It also checks that the data set, labeling and loss are names fgcore knows. Experiments resolve their
@@ -46,6 +47,9 @@ def resolve(spec: RunSpec, *, missing_data: str = "raise") -> RunSpec:
     data_args = info.options(spec.data_args)
     if data_args != dict(spec.data_args):
         changes["data_args"] = data_args
+    digest = _content(info, data_args, missing_data)
+    if digest != spec.data_digest:
+        changes["data_digest"] = digest
     augment, normalize = spec.augment, spec.normalize
     if "auto" in (augment, normalize):
         declared = (info.augment, info.normalize)
@@ -61,6 +65,19 @@ def resolve(spec: RunSpec, *, missing_data: str = "raise") -> RunSpec:
         if normalize == "auto" and (info.normalize is not None or shape is not None):
             changes["normalize"] = info.auto_normalization(shape)
     return spec.replace(**changes) if changes else spec
+
+
+def _content(info, data_args: dict[str, Any], missing_data: str) -> str | None:
+    """The digest of the data where a path names it (DatasetInfo.content), else None; None too where
+    the data is not there and missing_data="keep" (training will say what is missing)."""
+    if info.content is None:
+        return None
+    try:
+        return info.content(data_args)
+    except (FileNotFoundError, ValueError, OSError):
+        if missing_data != "keep":
+            raise
+        return None
 
 
 def is_resolved(spec: RunSpec) -> bool:

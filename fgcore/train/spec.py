@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -50,7 +51,10 @@ NORMALIZATIONS = ("auto", *DATA_NORMALIZATIONS)
 PRECISIONS = ("float32", "bf16")
 # Fields added after runs were first cached enter the key only when they differ from these values,
 # so every run cached before a field existed (all of them float32) keeps its key.
-KEY_DEFAULTS = {"precision": "float32"}
+KEY_DEFAULTS = {"precision": "float32", "data_digest": None}
+# Where data lies, in a data set name or a data option: dropped from the key of a run that names its data
+# by content (data_digest).
+_LOCATION = re.compile(r"^(image_folder):.*$")
 
 # The paper's snapshot epochs for a 350-epoch run; scaled for other lengths by default_snapshots().
 PAPER_SNAPSHOTS = (0, 1, 2, 5, 10, 20, 40, 80, 120, 160, 200, 240, 280, 320, 350)
@@ -99,6 +103,9 @@ class RunSpec:
     precision:    "float32" (default: the fast and slow tiers, whose thresholds were measured so) or
                   "bf16" (bfloat16 autocast for the forward passes, float32 weights and optimiser;
                   the inputs are stored in bf16 too, as autocast would round them at the first layer)
+    data_digest:  sha256 of the data where a path names it (an image folder), filled in by resolve;
+                  the key then holds it instead of the path (the same images in another folder are
+                  the same run)
     """
 
     dataset: str
@@ -122,6 +129,7 @@ class RunSpec:
     snapshot_epochs: tuple[int, ...] | None = None
     stats_every: int = 1
     precision: str = "float32"
+    data_digest: str | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> SpecError:
@@ -146,6 +154,9 @@ class RunSpec:
             raise bad("weight_decay/momentum", "weight_decay must be >= 0 and momentum in [0, 1)")
         if not isinstance(self.stats_every, int) or self.stats_every < 0:
             raise bad("stats_every", f"must be a non-negative integer (0: snapshots only), got {self.stats_every!r}")
+        if self.data_digest is not None and not (isinstance(self.data_digest, str)
+                                                 and re.fullmatch(r"[0-9a-f]{64}", self.data_digest)):
+            raise bad("data_digest", f"must be None or a sha256 hex digest, got {self.data_digest!r}")
         for name in ("subset", "test_subset"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -184,6 +195,10 @@ class RunSpec:
 
     def canonical_json(self) -> str:
         spec = {k: v for k, v in self.to_dict().items() if KEY_DEFAULTS.get(k, object()) != v}
+        if self.data_digest is not None:  # known by its content: where it lies is not part of the run
+            spec["dataset"] = _LOCATION.sub(r"\1", spec["dataset"])
+            spec["data_args"] = {k: _LOCATION.sub(r"\1", v) if isinstance(v, str) else v
+                                 for k, v in spec["data_args"].items()}
         payload = {"spec": spec, "training_code_version": TRAINING_CODE_VERSION}
         return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
