@@ -541,6 +541,8 @@ def test_the_same_images_in_two_folders_are_one_run_and_one_decode(isolated, mon
 
     monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{first}")
     run = train(spec, cache=isolated / "runs", device="cpu")
+    # the run's record keeps where its data was read (to read it again), and its key
+    assert run.spec.data_args["source"] == f"image_folder:{first}" and run.spec.key == run.key
     decoded = sorted((isolated / "cache" / "data").glob("image_folder-*.npy"))
     monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{second}")
     monkeypatch.setattr("fgcore.train.loop.train_into", lambda *a, **k: pytest.fail("trained the same run twice"))

@@ -2,7 +2,7 @@
 
 Layout of `$FGCORE_CACHE/runs/<key>/` (default cache root: ~/.cache/fgcore):
 
-    spec.json                       the RunSpec (canonical JSON) and the training-code version
+    spec.json                       the RunSpec (RunSpec.record: as given, with where its data lies) and the training-code version
     history.jsonl                   one JSON line per epoch (losses, accuracies, NC1, NC2, timings)
     stats/epoch_XXXX.safetensors    per-epoch arrays (class distance matrices)
     features/epoch_XXXX.safetensors train/test features at snapshot epochs

@@ -470,7 +470,7 @@ class _Trainer:
     def run(self) -> None:
         spec, entry = self.spec, self.entry
         entry.path.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(entry.file("spec.json"), json.loads(spec.canonical_json()))
+        atomic_write_json(entry.file("spec.json"), spec.record())
         self._load_data()
         self._build()
         self.history: list[dict[str, Any]] = []

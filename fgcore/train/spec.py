@@ -193,6 +193,12 @@ class RunSpec:
         data.update(changes)
         return RunSpec.from_dict(data)
 
+    def record(self) -> dict[str, Any]:
+        """What a run's spec.json holds: the spec as given (with where its data lies) and the
+        training-code version; RunSpec.from_dict(record()["spec"]).key == key."""
+        spec = {k: v for k, v in self.to_dict().items() if KEY_DEFAULTS.get(k, object()) != v}
+        return {"spec": spec, "training_code_version": TRAINING_CODE_VERSION}
+
     def canonical_json(self) -> str:
         spec = {k: v for k, v in self.to_dict().items() if KEY_DEFAULTS.get(k, object()) != v}
         if self.data_digest is not None:  # known by its content: where it lies is not part of the run
