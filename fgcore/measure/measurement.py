@@ -88,7 +88,8 @@ class Measurement(ClassesFromMeta):
         cdnv, equinorm, equiangularity), accuracies, and where the labeling merges classes the fine
         structure (distance_ratio, superclass_to_diagonal, tsne_purity, clp, lpo, clp_chance,
         clp_fraction, and CLP's clusters scored as the coarse-to-fine literature does: cluster_acc,
-        cluster_acc_chance, nmi, ari, nmi_within, ari_within). None where a number is undefined for this model or labeling (`notes` says why).
+        cluster_acc_chance, nmi, ari, nmi_within, ari_within). None where a number is undefined for this
+        model or labeling (`notes` says why).
     notes : list of str
         Why a number is missing, and anything else worth knowing about the measurement.
     layers : list of dict or None

@@ -46,8 +46,8 @@ class DiscoveryScores:
     n_samples : int
         Samples scored (those of superclasses with at least two classes).
     per_superclass : dict
-        Superclass value -> the DiscoveryScores of that superclass alone (whose own ``per_superclass`` is
-        empty); only superclasses with at least two classes.
+        Superclass value -> the DiscoveryScores of that superclass alone (whose own ``per_superclass`` and
+        ``mapping`` are empty); only superclasses with at least two classes.
     left_out : list
         Superclass values holding a single class: nothing to discover there, so they are not scored.
     mapping : dict
