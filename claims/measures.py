@@ -80,11 +80,13 @@ def purity(subject) -> float:
 def _clp_numbers(run, seed: int) -> dict:
     result, probe = run_metrics.clp(run, random_state=seed), run_metrics.lpo(run, random_state=seed)
     return {"clp": result.accuracy, "lpo": probe.accuracy, "chance": result.chance,
-            "fraction": run_metrics.clp_fraction(result.accuracy, probe.accuracy, result.chance)}
+            "fraction": run_metrics.clp_fraction(result.accuracy, probe.accuracy, result.chance),
+            "discovery": None if result.discovery is None else result.discovery.scores()}
 
 
 def clp_numbers(subject) -> dict:
-    """CLP, LPO, chance and the CLP fraction of the experiment's median run (by fraction)."""
+    """CLP, LPO, chance, the CLP fraction and the scores of CLP's clusters (fgcore.metrics.discovery_scores:
+    cluster accuracy, its chance, NMI, ARI) of the experiment's median run (by fraction)."""
     measured = [_clp_numbers(run, subject.seed) for run in subject.all_runs]
     measured.sort(key=lambda n: n["fraction"])
     return measured[len(measured) // 2]

@@ -15,7 +15,7 @@ import thresholds as t
 
 from fgcore import run_metrics
 from fgcore.suite.checks import Check
-from test_sec4_2_tsne_and_clp import CLOSE_TO_LPO_AND_OT
+from test_sec4_2_tsne_and_clp import CLOSE_TO_LPO_AND_OT, clp_figure
 
 FINE_STRUCTURE = ("no_subclusters", "collapsed")
 SAME_STRUCTURE = [
@@ -48,9 +48,7 @@ def _same_structure(claim):
     with_ot = "ot" in claim.experiment_info().compare
     subject = claim.verify(SAME_STRUCTURE + (CLOSE_TO_LPO_AND_OT if with_ot else []), terminal_phase=True)
     claim.figure("distance_heatmaps", **run_metrics.heatmap_figure(subject.all_runs[0]))
-    numbers = m.clp_numbers(subject)
-    claim.figure("clp_bars", clp=numbers["clp"], lpo=numbers["lpo"], ot=m.ot_accuracy(subject) if with_ot else None,
-                 chance=numbers["chance"])
+    clp_figure(claim, subject, m.ot_accuracy(subject) if with_ot else None)
 
 
 @pytest.mark.claim("random-coarse", applies_to="random-coarse")

@@ -31,9 +31,30 @@ def tsne_figure(claim, run, result) -> None:
     claim.figure("tsne", class_names=run.class_names, superclasses=panels)
 
 
+def discovery_rows(claim, subject) -> list[dict]:
+    """CLP's clusters scored as the coarse-to-fine literature scores them (Hungarian-matched cluster accuracy
+    with its chance level, NMI, ARI: fgcore.metrics.discovery_scores) on the experiment and on each control
+    of the CLP fraction that was measured. Recorded beside the checks, not a check: no threshold for them
+    comes from the paper."""
+    controls = claim.experiment_info().controls
+    subjects = [(claim.experiment, "experiment", subject)]
+    for role in CLP_FRACTION.controls:
+        ref = claim.control_refs.get((role, controls.get(role)))
+        if ref is not None and not ref.error:     # measured, its precondition met
+            subjects.append((ref.experiment, role, claim.subject(ref.experiment, subject.seed)))
+    rows = []
+    for experiment, role, measured in subjects:
+        scores = m.clp_numbers(measured)["discovery"]
+        if scores is not None:
+            rows.append({"label": experiment if role == "experiment" else role.replace("_", " "),
+                         "experiment": experiment, "role": role, **scores})
+    return rows
+
+
 def clp_figure(claim, subject, ot: float | None = None) -> None:
     numbers = m.clp_numbers(subject)
-    claim.figure("clp_bars", clp=numbers["clp"], lpo=numbers["lpo"], ot=ot, chance=numbers["chance"])
+    claim.figure("clp_bars", clp=numbers["clp"], lpo=numbers["lpo"], ot=ot, chance=numbers["chance"],
+                 discovery=discovery_rows(claim, subject))
 
 
 @pytest.mark.claim("tsne-subclusters", applies_to="coarse")

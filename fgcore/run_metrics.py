@@ -144,7 +144,7 @@ def fine_label_distances(run, epoch: int | str) -> dict[str, float]:
 
 
 # The code a CLP or LPO result depends on: a change to any of these modules computes it afresh.
-PROBE_CODE = ("fgcore.clp", "fgcore.metrics.validation", "fgcore.run_metrics")
+PROBE_CODE = ("fgcore.clp", "fgcore.metrics.discovery", "fgcore.metrics.validation", "fgcore.run_metrics")
 
 
 def _memoised(function):

@@ -27,6 +27,7 @@ import fgcore
 from fgcore import data as fgdata
 from fgcore import metrics
 from fgcore import models as fgmodels
+from fgcore import run_metrics
 from fgcore.cli import main
 from fgcore.errors import CheckpointError, NotFoundError, UnknownNameError
 from fgcore.measure import Measurement, measure
@@ -264,17 +265,32 @@ def test_the_page_shows_every_number_and_embeds_every_figure(trained, tmp_path):
     m = measure("mlp", "gaussian_mixture", checkpoint=weights, layers="auto", **mixture_kwargs(tmp_path))
     assert m.numbers["clp"] is not None and m.tsne_panels and len(m.layers) == 3
     page = m.report(tmp_path / "out").read_text()
-    for name in ("NC1", "NC2", "NC3", "NC4", "CDNV", "equinorm", "equiangularity", "CLP", "LPO", "distance ratio"):
+    for name in ("NC1", "NC2", "NC3", "NC4", "CDNV", "equinorm", "equiangularity", "CLP", "LPO", "distance ratio",
+                 "cluster accuracy", "NMI", "ARI", "NMI within superclasses"):
         assert f"<b>{name}</b>" in page, name
     from fgcore.report.format import num
 
-    for key in ("nc1", "nc3", "nc4", "cdnv", "clp", "distance_ratio"):
+    for key in ("nc1", "nc3", "nc4", "cdnv", "clp", "distance_ratio", "cluster_acc", "nmi", "ari_within"):
         assert f">{num(m.numbers[key])}</td>" in page, key
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
     # the distance matrices with their lines, t-SNE, CLP against LPO, NC1 and the ratio layer by layer
     assert len(images) == 4 and all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert "could not be drawn" not in page and "http://" not in page and "https://" not in page
     assert str(weights) in page and m.meta["weights_sha256"] in page
+
+
+def test_clps_clusters_are_scored_like_the_literature_in_numbers_and_json(trained, tmp_path):
+    """cluster accuracy with its chance level, NMI and ARI of CLP's own clusters, overall and per superclass,
+    in .numbers and in to_dict() (what --json writes)."""
+    run, weights = trained
+    m = measure("mlp", "gaussian_mixture", checkpoint=weights, **mixture_kwargs(tmp_path))
+    expected = run_metrics.clp(m, random_state=0).discovery
+    assert m.numbers["cluster_acc"] == expected.cluster_accuracy and m.numbers["nmi"] == expected.nmi
+    assert m.numbers["cluster_acc_chance"] == expected.chance and m.numbers["ari_within"] == expected.ari_within
+    record = json.loads(json.dumps(m.to_dict()))
+    assert set(record["discovery"]["per_superclass"]) == {str(s) for s in range(5)}
+    assert record["discovery"]["overall"]["nmi_within"] == pytest.approx(expected.nmi_within)
+    assert all(0.0 <= record["numbers"][key] <= 1.0 for key in ("cluster_acc", "cluster_acc_chance", "nmi"))
 
 
 def test_features_are_cached_by_model_weights_data_and_labeling(trained, tmp_path, monkeypatch):

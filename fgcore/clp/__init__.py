@@ -1,7 +1,8 @@
 """Cluster-and-Linear-Probe (Sec. 4.3) and the linear probe (LPO).
 
     cluster_and_probe(H_tr, coarse_tr, H_te, y_te, *, y_tr, clusters_per_superclass=None, ...)
-        -> CLPResult (.accuracy, .coarse_accuracy, .chance, .mapping, .purity, .ari, .embeddings)
+        -> CLPResult (.accuracy, .coarse_accuracy, .chance, .mapping, .purity, .ari, .discovery,
+           .embeddings)
     linear_probe(H_tr, y_tr, H_te, y_te, *, random_state=0, ...) -> ProbeResult (.accuracy)
     embed(X, method="tsne", random_state=0) -> (n, 2) points (t-SNE figures)
     CLPDefaults / DEFAULTS: every setting the paper leaves open, in one place (defaults.py).

@@ -54,8 +54,27 @@ NUMBERS: dict[str, tuple[str, str, str]] = {
     "clp_fraction": ("(CLP − chance) / (LPO − chance)", "how much of what a probe can recover CLP recovers "
                      "(the denominator at least half the way from chance to a perfect probe)",
                      "1: all of it"),
+    "cluster_acc": ("cluster accuracy", "share of training samples whose CLP cluster is matched to their original "
+                    "class by the best one-to-one matching of each superclass's clusters to its classes (Hungarian; "
+                    "FALCON, ICML 2024; GEORGE, NeurIPS 2020)",
+                    "1: the clusters are the original classes; collapsed: near its chance"),
+    "cluster_acc_chance": ("cluster accuracy at chance", "what that matching gives clusters independent of the "
+                           "classes (largest class shares paired with the largest cluster shares)",
+                           "1/k for k equal classes per superclass"),
+    "nmi": ("NMI", "normalised mutual information of CLP's clusters and the original classes over all training "
+                   "samples, as the literature reports it (it credits the superclasses CLP was given)",
+            "1: the classes; above 0 even at chance"),
+    "ari": ("ARI", "adjusted Rand index of the same, over all training samples", "1: the classes; above 0 even at "
+                                                                                  "chance"),
+    "nmi_within": ("NMI within superclasses", "NMI of the clusters and classes of each superclass, mean weighted "
+                                              "by its samples", "1: the classes; collapsed: near 0"),
+    "ari_within": ("ARI within superclasses", "ARI of the same, mean weighted by samples",
+                   "1: the classes; collapsed: near 0"),
 }
 COLLAPSE = ("nc1", "nc2", "nc3", "nc4", "cdnv", "equinorm", "equiangularity")
+# numbers key -> field of fgcore.metrics.DiscoveryScores
+DISCOVERY_NUMBERS = {"cluster_acc": "cluster_accuracy", "cluster_acc_chance": "chance", "nmi": "nmi", "ari": "ari",
+                     "nmi_within": "nmi_within", "ari_within": "ari_within"}
 
 
 @dataclass(eq=False)
@@ -68,7 +87,9 @@ class Measurement(ClassesFromMeta):
         Every number by key (see NUMBERS for their meanings): the Neural-Collapse family (nc1 ... nc4,
         cdnv, equinorm, equiangularity), accuracies, and where the labeling merges classes the fine
         structure (distance_ratio, superclass_to_diagonal, tsne_purity, clp, lpo, clp_chance,
-        clp_fraction). None where a number is undefined for this model or labeling (`notes` says why).
+        clp_fraction, and CLP's clusters scored as the coarse-to-fine literature does: cluster_acc,
+        cluster_acc_chance, nmi, ari, nmi_within, ari_within). None where a number is undefined for this
+        model or labeling (`notes` says why).
     notes : list of str
         Why a number is missing, and anything else worth knowing about the measurement.
     layers : list of dict or None
@@ -86,6 +107,10 @@ class Measurement(ClassesFromMeta):
         split -> {"train": the labeling's labels, "original": the data set's classes}; read with `labels`.
     tsne_panels : list of dict or None
         Per superclass, the t-SNE embedding CLP clustered: {superclass, points, labels, purity}.
+    discovery : dict or None
+        CLP's clusters scored against the original classes (fgcore.metrics.discovery_scores): {"overall":
+        the six numbers, "per_superclass": {superclass: the six numbers and n_samples}, "left_out":
+        superclasses of one class}; the overall ones are also in ``numbers`` (cluster_acc, ...).
     """
 
     key: str
@@ -96,6 +121,7 @@ class Measurement(ClassesFromMeta):
     notes: list[str] = field(default_factory=list)
     layers: list[dict[str, Any]] | None = None
     tsne_panels: list[dict[str, Any]] | None = field(default=None, repr=False)
+    discovery: dict[str, Any] | None = field(default=None, repr=False)
 
     # -- what fgcore.run_metrics asks of a run (with ClassesFromMeta) -----------------------------------
     def __repr__(self) -> str:
@@ -135,7 +161,7 @@ class Measurement(ClassesFromMeta):
         D = {f"{split}_{kind}": self.distance_matrix("last", kind, split)
              for split in ("train", "test") for kind in ("train", "original")}
         return _plain({"key": self.key, "meta": self.meta, "numbers": self.numbers, "notes": self.notes,
-                       "layers": self.layers, "distance_matrices": D})
+                       "layers": self.layers, "discovery": self.discovery, "distance_matrices": D})
 
     def report(self, path: str | Path, *, dpi: int | None = None) -> Path:
         """Write the HTML page (one self-contained file, the claims report's figures and style) and return
@@ -213,6 +239,13 @@ def _clp(m: Measurement, seed: int, attempt) -> None:
     m.numbers.update(clp=float(result.accuracy), lpo=float(probe.accuracy), clp_chance=float(result.chance),
                      tsne_purity=float(result.mean_purity))
     m.numbers["clp_fraction"] = run_metrics.clp_fraction(result.accuracy, probe.accuracy, result.chance)
+    found = result.discovery
+    if found is not None:
+        overall = found.scores()
+        m.numbers.update({key: overall[name] for key, name in DISCOVERY_NUMBERS.items()})
+        m.discovery = {"overall": overall, "left_out": found.left_out,
+                       "per_superclass": {s: {**one.scores(), "n_samples": one.n_samples}
+                                          for s, one in found.per_superclass.items()}}
     if result.embeddings:
         m.tsne_panels = [{"superclass": int(s), "points": emb.points, "labels": emb.labels,
                           "purity": float(result.purity[s])} for s, emb in sorted(result.embeddings.items())]

@@ -32,7 +32,11 @@ CAPTIONS = {
             "Fig. 6): separate clusters are fine structure a clustering can find; purity is that of k-means "
             "clusters on the embedding.",
     "clp_bars": "Cluster-and-Linear-Probe (labels rebuilt by clustering within each superclass, Sec. 4.3) "
-                "against a linear probe on the true labels (LPO), on the test split's original classes.",
+                "against a linear probe on the true labels (LPO), on the test split's original classes. Right: "
+                "CLP's clusters of the training samples against their original classes, overall and per "
+                "superclass, as the coarse-to-fine literature scores them (FALCON, GEORGE): accuracy of the "
+                "best one-to-one matching of each superclass's clusters to its classes (red: its chance "
+                "level), NMI and ARI within superclasses (0 at chance).",
     "layer_curves": "NC1 and the mean squared distance ratio (App. B) at each layer, input to output: where the "
                     "training labels' classes collapse, and whether the classes inside a superclass stay apart.",
 }
@@ -117,8 +121,11 @@ def _figure_data(m: Measurement) -> list[tuple[str, dict]]:
     if m.tsne_panels:
         out.append(("tsne", {"class_names": m.class_names, "superclasses": m.tsne_panels}))
     if m.numbers.get("clp") is not None:
+        rows = None if m.discovery is None else (
+            [{"label": "overall", **m.discovery["overall"]}]
+            + [{"label": f"superclass {s}", **scores} for s, scores in m.discovery["per_superclass"].items()])
         out.append(("clp_bars", {"clp": m.numbers["clp"], "lpo": m.numbers["lpo"], "ot": None,
-                                 "chance": m.numbers["clp_chance"]}))
+                                 "chance": m.numbers["clp_chance"], "discovery": rows}))
     return out
 
 

@@ -7,6 +7,9 @@
     class_distance_matrix(H, y)               Sec. 4.1, eq. (6)               (distance.py)
     msd_ratio(H, fine, coarse)                App. B                          (distance.py)
     structure_lines(D, superclass_of), emergence(history, level)   Fig. 4-5 (distance.py)
+    cluster_accuracy(y, clusters, superclass=), discovery_scores(y, clusters, superclass)
+                                              FALCON (ICML 2024), GEORGE (NeurIPS 2020): clusters
+                                              found in each superclass vs its classes (discovery.py)
     ClassStatistics, class_statistics, *_from_stats, NCCAgreement   the same numbers without
                                                                     storing features (streaming.py,
                                                                     stats.py)
@@ -27,6 +30,7 @@ from .distance import (
     msd_ratio,
     structure_lines,
 )
+from .discovery import DiscoveryScores, cluster_accuracy, discovery_scores
 from .geometry import cdnv, equiangularity, equinorm
 from .stats import (
     ClassStats,
@@ -55,6 +59,9 @@ __all__ = [
     "structure_lines",
     "StructureLines",
     "emergence",
+    "cluster_accuracy",
+    "discovery_scores",
+    "DiscoveryScores",
     "ClassStatistics",
     "NCCAgreement",
     "ClassStats",

@@ -387,17 +387,26 @@ def _bar_labels(ax, bars, values) -> None:
 
 
 def clp_bars(data: dict) -> Figure:
-    """Test accuracy of CLP, LPO and OT (paper Fig. 9), with the chance level of the CPU thresholds.
+    """Test accuracy of CLP, LPO and OT (paper Fig. 9), with the chance level of the CPU thresholds; with
+    `discovery`, a second panel scores CLP's clusters as the coarse-to-fine literature does.
 
-    data: clp, lpo, ot (or null when no original-label run exists), chance (or null).
+    data: clp, lpo, ot (or null when no original-label run exists), chance (or null); discovery
+    (optional): rows [{label, cluster_accuracy, chance, nmi_within, ari_within, nmi and ari (optional)}],
+    one per run (the experiment and its controls) or per superclass, drawn as grouped bars
+    (Hungarian-matched cluster accuracy with its chance level, NMI and ARI within superclasses), the NMI
+    and ARI over all samples written under each row's name.
     """
     kind = "clp_bars"
     entries = [("CLP\n(clusters from\ncoarse labels)", _need(data, "clp", kind)),
                ("LPO\n(probe on\ntrue labels)", data.get("lpo")),
                ("OT\n(trained on\noriginal labels)", data.get("ot"))]
     entries = [(label, float(v)) for label, v in entries if v is not None]
-    fig = Figure(figsize=(4.2, 2.9))
-    ax = fig.subplots()
+    rows = data.get("discovery") or []
+    if not isinstance(rows, list):
+        raise ValueError(f"{kind}: 'discovery' must be a list of rows")
+    fig = Figure(figsize=(4.2 + (1.2 + 1.15 * len(rows) if rows else 0.0), 2.9))
+    ax, *right = fig.subplots(1, 2 if rows else 1, squeeze=False,
+                              width_ratios=[4.2, 1.2 + 1.15 * len(rows)] if rows else None)[0]
     colours = [PALETTE[0], "0.55", "0.75"][:len(entries)]
     bars = ax.bar([e[0] for e in entries], [e[1] for e in entries], color=colours, width=0.6)
     _bar_labels(ax, bars, [e[1] for e in entries])
@@ -409,7 +418,42 @@ def clp_bars(data: dict) -> Figure:
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("test accuracy (original classes)")
     ax.grid(axis="x", visible=False)
+    if rows:
+        _discovery_bars(right[0], rows, kind)
     return fig
+
+
+# Bars of the discovery panel: (key in a row, legend label, colour).
+DISCOVERY_BARS = (("cluster_accuracy", "cluster acc.", PALETTE[0]), ("nmi_within", "NMI within", PALETTE[2]),
+                  ("ari_within", "ARI within", PALETTE[4]))
+
+
+def _discovery_bars(ax, rows: list, kind: str) -> None:
+    """CLP's clusters against the original classes (FALCON, GEORGE): per row, Hungarian-matched cluster
+    accuracy (its chance level dashed), NMI and ARI within superclasses (0 at chance)."""
+    width = 0.8 / len(DISCOVERY_BARS)
+    x = np.arange(len(rows))
+    lowest = 0.0
+    for i, (key, label, colour) in enumerate(DISCOVERY_BARS):
+        values = _floats([_need(r, key, kind) for r in rows], f"{kind} discovery {key}")
+        ax.bar(x + (i - 1) * width, values, width, color=colour, label=label)
+        lowest = min(lowest, float(np.nanmin(values)) if np.isfinite(values).any() else 0.0)
+    for i, r in enumerate(rows):
+        if r.get("chance") is not None:
+            ax.hlines(float(r["chance"]), i - 1.5 * width, i - 0.5 * width, color=MISSED_100, linestyle="--",
+                      linewidth=1.4, zorder=3)
+    names = [str(_need(r, "label", kind)) + (f"\nNMI {_fmt(float(r['nmi']))}, ARI {_fmt(float(r['ari']))}\nover all samples"
+                                              if r.get("nmi") is not None and r.get("ari") is not None else "")
+             for r in rows]
+    ax.set_xticks(x, names, fontsize=6.5, rotation=20 if len(rows) > 3 else 0)
+    ax.set_ylim(lowest - 0.02, 1.3)      # room for the legend above the bars
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.axhline(0, color="0.3", linewidth=0.6)
+    ax.set_ylabel("CLP's clusters vs original classes")
+    ax.set_title("clusters scored as FALCON / GEORGE", fontsize=8.5)
+    ax.grid(axis="x", visible=False)
+    ax.legend(fontsize=6.5, ncol=3, loc="upper right", title="red dashes: chance of the accuracy",
+              title_fontsize=6)
 
 
 def grid_clp_bars(data: dict) -> Figure:

@@ -34,7 +34,11 @@ FIGURE_GUIDE = {
             "purity of k-means clusters on the embedding.",
     "clp_bars": "Paper, Fig. 9: Cluster-and-Linear-Probe (labels rebuilt by clustering within each coarse "
                 "class) against a linear probe on the true labels (LPO) and a network trained on the "
-                "original labels (OT), on the test set with original labels.",
+                "original labels (OT), on the test set with original labels. Right, where drawn: CLP's clusters "
+                "of the training samples against their original classes, on the experiment and its controls, as "
+                "the coarse-to-fine literature scores them (FALCON, ICML 2024; GEORGE, NeurIPS 2020): accuracy of "
+                "the best one-to-one matching of each superclass's clusters to its classes (red: its chance "
+                "level), NMI and ARI within superclasses (0 at chance). Recorded, not checked.",
     "ratio_bars": "Paper, Sec. 5 (Fig. 10-13): superclasses of semantically similar classes keep less fine "
                   "structure than random groupings. Here: the mean squared distance ratio (App. B; 1 = no fine "
                   "structure) over natural and over random superclasses, one dot per superclass.",
