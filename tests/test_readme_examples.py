@@ -52,7 +52,7 @@ MARKER = re.compile(r"^\s*<!--\s*readme-example:\s*([\w.-]+)\s*-->\s*$")
 # name -> kind of block (see the module docstring)
 BLOCKS = {
     "make": "shell", "claims-tiers": "shell", "mydata": "file", "mydata-load": "shell", "cache": "shell",
-    "extends": "fixture", "gpu-check": "shell", "gpu-quick": "shell", "activate": "shell",
+    "extends": "fixture", "gpu-check": "shell", "gpu-node": "shell", "gpu-quick": "shell", "activate": "shell",
     "data-and-cache": "shell", "sweep-dry-run": "shell", "sweep-one-gpu": "shell", "sweep-nohup": "shell",
     "sweep-gpus": "shell", "slurm": "shell", "slurm-error": "output", "claims-from-cache": "shell",
     "sweep-file": "file", "own-model-net": "file", "own-model-fixture": "file", "own-model-claims": "shell",
@@ -90,6 +90,12 @@ EXEMPT: dict[str, tuple[str, str | None]] = {
                                        collect_only(".venv/bin/pytest claims -m gpu")),
     "make gpu-check": ("installs .venv where it is missing (make's install target) and is meant for a GPU; its "
                        "dry run on the CPU is tests/test_gpu_check.py", "make -n gpu-check"),
+    "make wheelhouse WHEEL_PYTHON=3.12": ("downloads every wheel fgcore needs for Python 3.12 (about 115 MB); "
+                                          "tests/test_offline_install.py installs from one in CI",
+                                          "make -n wheelhouse WHEEL_PYTHON=3.12"),
+    "make install PYTHON=python3 WHEELS=wheelhouse": (
+        "installs into .venv from a wheelhouse; tests/test_offline_install.py does it in CI from a python with "
+        "torch and no index", "make -n install PYTHON=python3 WHEELS=wheelhouse"),
     "fgcore sweep --tier gpu --profile quick && pytest claims -m gpu --fg-profile quick --fg-train never "
     "--fg-report reports/gpu-quick": (
         "trains 20 runs on a GPU (40-55 minutes estimated), then every gpu claim",
@@ -467,7 +473,7 @@ STORIES = {
     "mydata": Story(["mydata", "mydata-load"], after=after_mydata),
     "cache": Story(["cache"], checkout=True, setup=[short_digits_coarse], after=after_cache),
     "extends": Story(["extends"]),
-    "gpu": Story(["gpu-check", "gpu-quick"], checkout=True),
+    "gpu": Story(["gpu-check", "gpu-node", "gpu-quick"], checkout=True),
     "activate": Story(["activate"]),
     "data-and-cache": Story(["data-and-cache"]),
     "sweep-local": Story(["sweep-dry-run", "sweep-one-gpu", "sweep-nohup", "sweep-gpus"], checkout=True),

@@ -480,15 +480,17 @@ def test_a_bf16_run_never_goes_to_the_cpu_unasked():
     assert local.run_device(bf16, "0", "cpu") is None
 
 
-def test_the_dry_run_refuses_bf16_on_a_machine_without_gpu(tmp_path, monkeypatch, capsys):
+def test_a_sweep_refuses_bf16_on_a_machine_without_gpu_and_its_dry_run_says_so(tmp_path, monkeypatch, capsys):
     fixtures = tmp_path / "fixtures"
     fixtures.mkdir()
     (fixtures / "tiny-bf16.toml").write_text(
         'description = "a bf16 run"\ntier = "fast"\ntags = []\n[spec]\ndataset = "digits"\n'
         'model = "mlp"\nepochs = 1\nprecision = "bf16"\n')
     monkeypatch.setenv("FGCORE_FIXTURES", str(fixtures))
-    code, out = cli("sweep", "tiny-bf16", "--cache", str(tmp_path / "cache"), "--dry-run", "--gpus", "none")
+    code, out = cli("sweep", "tiny-bf16", "--cache", str(tmp_path / "cache"), "--gpus", "none")
     assert code == 2 and "--device cpu" in capsys.readouterr().err
+    code, out = cli("sweep", "tiny-bf16", "--cache", str(tmp_path / "cache"), "--dry-run", "--gpus", "none")
+    assert code == 0 and "note: here the sweep would stop" in out and "--device cpu" in out   # a login node's plan
     code, out = cli("sweep", "tiny-bf16", "--cache", str(tmp_path / "cache"), "--dry-run", "--gpus", "none",
                     "--device", "cpu")
     assert code == 0 and "(CPU; --device cpu)" in out

@@ -119,7 +119,8 @@ def check_devices(plan: Plan, slots: Slots, device: str) -> None:
         return
     bf16 = [run for run in plan.todo if run.spec.precision != "float32"]
     if bf16:
-        names = ", ".join(sorted({source for run in bf16 for source in run.sources}))
+        sources = sorted({source for run in bf16 for source in run.sources})
+        names = ", ".join(sources[:4]) + (f" and {len(sources) - 4} more" if len(sources) > 4 else "")
         raise UsageError(f"{len(bf16)} run(s) train in bf16 for a GPU ({names}) but no GPU is visible "
                          f"(CUDA_VISIBLE_DEVICES, nvidia-smi); check `nvidia-smi` and CUDA_VISIBLE_DEVICES, or "
                          f"pass --device cpu to train them on the CPU anyway (slowly)")

@@ -147,6 +147,7 @@ def launch_bound(spec, device, steps: int, report: Report, *, warm_up: bool) -> 
 def workers_throughput(spec, counts: list[int], steps: int, report: Report) -> dict[int, float]:
     """Images per second of k training processes of `spec` sharing this GPU, for each k in `counts`
     (each process warms up, waits for the others, then times `steps` steps)."""
+    from ...machine import visible_gpus
     from ...sweep.local import child_environment
 
     measured = {}
@@ -154,7 +155,8 @@ def workers_throughput(spec, counts: list[int], steps: int, report: Report) -> d
         with tempfile.TemporaryDirectory(prefix="fgcore-gpu-check-workers-") as folder:
             command = [sys.executable, "-m", "fgcore.train.gpu_check", "--time-worker",
                        json.dumps(spec.to_dict()), "--steps", str(steps), "--barrier", f"{folder}:{k}"]
-            env = child_environment(os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0] or "0")
+            gpus = visible_gpus()
+            env = child_environment(gpus[0] if gpus else None)   # this process's first GPU, or the CPU
             procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                      for _ in range(k)]
             outputs = [p.communicate(timeout=600) for p in procs]
