@@ -494,3 +494,14 @@ def test_a_sweep_refuses_bf16_on_a_machine_without_gpu_and_its_dry_run_says_so(t
     code, out = cli("sweep", "tiny-bf16", "--cache", str(tmp_path / "cache"), "--dry-run", "--gpus", "none",
                     "--device", "cpu")
     assert code == 0 and "(CPU; --device cpu)" in out
+
+
+def test_without_submitit_the_slurm_executor_says_how_to_get_it(monkeypatch):
+    import sys
+
+    from fgcore.errors import UsageError
+    from fgcore.sweep import slurm
+
+    monkeypatch.setitem(sys.modules, "submitit", None)   # import submitit raises ImportError
+    with pytest.raises(UsageError, match=r"missing submitit: pip install submitit .*--executor local"):
+        slurm._submitit()

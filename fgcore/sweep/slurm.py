@@ -291,7 +291,7 @@ def _jobs_in_flight(plan: Plan, runs: list[PlannedRun], cluster: str) -> dict[st
         raise UsageError(f"cannot tell which runs of this sweep are still queued or running ({snapshot.squeue_error}); "
                          f"nothing was submitted, so no run is submitted twice. Start the same command again "
                          f"when squeue answers")
-    import submitit
+    submitit = _submitit()
 
     now = time.time()
     by_key = {run.key: run for run in runs}
@@ -308,8 +308,19 @@ def _jobs_in_flight(plan: Plan, runs: list[PlannedRun], cluster: str) -> dict[st
     return in_flight
 
 
+def _submitit():
+    """The submitit module, or a usage error that says how to get it (a node without an index may lack
+    it; the local executor does without)."""
+    try:
+        import submitit
+    except ImportError:
+        raise UsageError("missing submitit: pip install submitit (the slurm and submitit-local executors use it; "
+                         "`--executor local` works without it)") from None
+    return submitit
+
+
 def _executor(plan: Plan, options: SlurmOptions, cluster: str, folder: Path):
-    import submitit
+    submitit = _submitit()
 
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster, slurm_max_num_timeout=options.max_requeues,
                                      local_max_num_timeout=options.max_requeues)
