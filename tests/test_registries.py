@@ -152,13 +152,28 @@ def test_auto_follows_the_shape_where_a_data_set_declares_nothing(tmp_path):
 
 
 def test_resolving_is_pure_and_idempotent(monkeypatch, tmp_path):
+    from PIL import Image
+
+    from fgcore.data.image_folder import CIFAR10_CLASSES
+
+    for split in ("train", "test"):
+        for name in CIFAR10_CLASSES:
+            (tmp_path / "copy" / split / name).mkdir(parents=True)
+            Image.new("RGB", (32, 32)).save(tmp_path / "copy" / split / name / "0.png")
     spec = _tiny(dataset="cifar10", model="resnet18", labeling="coarse:5")
     key = spec.key
-    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{tmp_path}")
+    monkeypatch.setenv("FGCORE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{tmp_path / 'copy'}")
     assert spec.key == key                          # the key of a spec never reads the environment
     copy = resolve(spec)
-    assert copy.data_args["source"] == f"image_folder:{tmp_path}" and copy.augment == "crop_flip"
+    assert copy.data_args["source"] == f"image_folder:{tmp_path / 'copy'}" and copy.augment == "crop_flip"
+    assert copy.data_digest is not None             # the copy is known by its content
     assert resolve(copy) == copy and copy.key != key
+    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{tmp_path / 'nowhere'}")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        resolve(spec)                               # training needs the data: said at once
+    assert resolve(spec, missing_data="keep").data_digest is None   # loading an experiment does not
+    monkeypatch.setenv("FGCORE_CIFAR10", f"image_folder:{tmp_path / 'copy'}")
     monkeypatch.setenv("FGCORE_CIFAR10", "official")
     official = resolve(spec)
     assert official.data_args["source"] == "official" and official.key != copy.key
