@@ -165,18 +165,51 @@ def test_removed_claim_fails_and_new_claim_is_only_reported(tmp_path):
     assert "new" in format_table(result)
 
 
-def test_skipped_records_are_reported_not_compared():
+@pytest.mark.parametrize("now", ["skipped", "not run"])
+def test_a_claim_the_baseline_measured_that_is_skipped_or_not_run_now_fails(tmp_path, capsys, now):
+    """Coverage must not vanish silently: a claim that held and now skips (its data went away, or an error
+    became a skip) fails compare, with the claim named and how to accept it on purpose."""
     current = payload()
     rec = record_of(current)
-    rec.update(verdict="skipped", value=None, message="no CUDA device")
-    result = compare(PAYLOAD, current)   # holds -> skipped: reported, not a regression
-    assert not result.failed and row_of(result).status == "skipped"
-    assert "skipped in the current run" in row_of(result).reason
-    # and the other way round: a claim skipped in the baseline that now runs
+    rec.update(verdict=now, value=None, checks=[], message="data for experiment digits-coarse not found: ...")
+    result = compare(PAYLOAD, current)
+    row = row_of(result)
+    assert result.failed and row.status == "MISSING"
+    assert row.reason.startswith(f"holds in the baseline, {now} in the current run: data for experiment")
+    assert fgcore_main(["compare", str(SAMPLE), write(tmp_path, "cur.json", current)]) == 1
+    out = capsys.readouterr().out
+    assert ("MISSING  nc1-collapse [digits-coarse]: holds in the baseline" in out
+            and "--accept-missing nc1-collapse:digits-coarse" in out and "1 missing" in out)
+
+
+def test_a_claim_skipped_in_the_baseline_too_is_reported_not_compared():
     skipped_in_base = ("densenet", "cifar10-densenet")
-    now_runs = payload()
+    assert record_of(PAYLOAD, skipped_in_base)["verdict"] == "skipped"
+    assert row_of(compare(PAYLOAD, PAYLOAD), skipped_in_base).status == "skipped"
+    now_runs = payload()   # and a claim skipped in the baseline that now runs
     record_of(now_runs, skipped_in_base).update(verdict="fails", value=3.0)
     assert row_of(compare(PAYLOAD, now_runs), skipped_in_base).status == "skipped"
+    gone = payload()       # nor is a claim the baseline skipped that is no longer there
+    gone["claims"] = [r for r in gone["claims"] if (r["id"], r["experiment"]) != skipped_in_base]
+    assert not compare(PAYLOAD, gone).failed
+
+
+def test_a_lost_claim_can_be_accepted_on_purpose_by_name(tmp_path, capsys):
+    current = payload()
+    record_of(current).update(verdict="skipped", value=None, message="no data")
+    current["claims"] = [r for r in current["claims"] if (r["id"], r["experiment"]) != ("nc2-etf", "digits-coarse")]
+    assert {r.status for r in compare(PAYLOAD, current).rows} >= {"MISSING", "REMOVED"}
+    result = compare(PAYLOAD, current, accept_missing=["nc1-collapse:digits-coarse,nc2-etf"])
+    assert not result.failed and row_of(result).status == "accepted"
+    assert row_of(result, ("nc2-etf", "digits-coarse")).reason.startswith("removed, accepted with --accept-missing")
+    cur = write(tmp_path, "cur.json", current)
+    assert fgcore_main(["compare", str(SAMPLE), cur, "--accept-missing", "nc1-collapse"]) == 1   # nc2-etf still lost
+    assert fgcore_main(["compare", str(SAMPLE), cur, "--accept-missing", "nc1-collapse",
+                        "--accept-missing", "nc2-etf:digits-coarse"]) == 0
+    assert "2 accepted" in capsys.readouterr().out
+    # a name that matches nothing lost is a mistake, not an accepted loss
+    assert fgcore_main(["compare", str(SAMPLE), cur, "--accept-missing", "nc1-colapse"]) == 2
+    assert "--accept-missing nc1-colapse: no claim of that name is missing" in capsys.readouterr().err
 
 
 def test_non_finite_values():
