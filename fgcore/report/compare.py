@@ -5,10 +5,13 @@ Records are keyed by (claim id, experiment). For each key:
 - in both, both measured: FLIPPED when the verdict changed; CONTROL when the status of a check on one
   of its negative controls changed (a check that starts passing on a control can no longer fail; one
   that errs there gives no evidence), reported per check and control; for baselines written before
-  controls were per check, when the verdict of the controls taken together changed; DRIFT when the
-  primary value moved by more than the claim's tolerance (the record's "tolerance", else the
-  baseline's, else fgcore.suite.catalog; an id outside the catalog without one gets 0: any change is
-  reported). All fail.
+  controls were per check, when the verdict of the controls taken together changed; DRIFT when a
+  check's value moved by more than its tolerance (each check's seed spread, fgcore.suite.catalog
+  `checks`, as the current record states it, else the baseline; a check without one gets the claim's
+  tolerance, and the message says so) or a check of the baseline is no longer recorded. Against a
+  baseline that holds only the primary value, that value and the claim's tolerance (the record's
+  "tolerance", else the baseline's, else the catalog's; an id outside the catalog without one gets 0:
+  any change is reported). All fail.
 - measured in the baseline, skipped or not run in the current run: MISSING, which fails: a claim that
   held must not leave CI because its data or device went away, or because an error became a skip.
 - only in the baseline: REMOVED, which fails: a claim that silently stops running is a regression of
@@ -32,7 +35,7 @@ from typing import Any, Iterable
 
 from ..errors import UsageError
 from ..suite.catalog import CLAIMS
-from .baseline import control_statuses, control_verdict
+from .baseline import check_values, control_statuses, control_verdict
 from .payload import load_payload, number, record_key, select_tiers, verdict
 from ..vocabulary import NOT_COMPARED
 
@@ -140,15 +143,46 @@ def _compare_pair(key: tuple[str, str | None], base: dict, cur: dict) -> Row:
         changes = ()   # nothing measured now (an error, a missed precondition): the flip says it all
     if changes:
         status = "CONTROL" if status == "ok" else status
-    if not _same_number(bx, cx):
-        if delta is None or math.isnan(delta):
-            problems.append(f"value {bx} -> {cx}")
-            status = "DRIFT" if status == "ok" else status
-        elif abs(delta) > tolerance:
-            problems.append(f"value moved by {delta:+.4g}, beyond the claim's tolerance {tolerance:g}")
-            status = "DRIFT" if status == "ok" else status
+    if check_values(base):   # every check against its own tolerance
+        drifts = [] if status == "FLIPPED" and not check_values(cur) else _check_drifts(base, cur, tolerance)
+    else:                    # a baseline with the primary value only
+        moved = _drift(bx, cx, tolerance, "the claim's tolerance")
+        drifts = [f"value {moved}"] if moved else []
+    if drifts:
+        problems += drifts
+        status = "DRIFT" if status == "ok" else status
     return Row(status=status, reason="; ".join(problems + [c.text for c in changes]), control_changes=changes,
                other_reason="; ".join(problems), **common)
+
+
+def _drift(before: float | None, after: float | None, tolerance: float, limit: str) -> str | None:
+    """How a value moved, when it moved beyond `tolerance` (`limit` names it) or to or from no number;
+    else None."""
+    if _same_number(before, after):
+        return None
+    if before is None or after is None or math.isnan(after - before):
+        return f"{before} -> {after}"
+    if abs(after - before) > tolerance:
+        return f"moved by {after - before:+.4g} ({before:.4g} -> {after:.4g}), beyond {limit} {tolerance:g}"
+    return None
+
+
+def _check_drifts(base: dict, cur: dict, fallback: float) -> list[str]:
+    """Each check of the baseline whose value moved beyond its tolerance (the current record's, else the
+    baseline's, else the claim's `fallback`) or is no longer recorded."""
+    before, after = check_values(base), check_values(cur)
+    out = []
+    for name, entry in before.items():
+        now = after.get(name)
+        if now is None:
+            out.append(f"check {name!r}: in the baseline, not recorded in the current run")
+            continue
+        own = next((t for t in (number(now.get("tolerance")), number(entry.get("tolerance"))) if t is not None), None)
+        limit = "its tolerance" if own is not None else "the claim's tolerance (no measured spread for this check)"
+        moved = _drift(number(entry.get("value")), number(now.get("value")), fallback if own is None else own, limit)
+        if moved:
+            out.append(f"check {name!r}: {moved}")
+    return out
 
 
 def _control_changes(base: dict, cur: dict) -> tuple[ControlChange, ...]:

@@ -10,7 +10,8 @@ would is a real change. The spread measured is in the comment of each entry. `se
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 from ..errors import UnknownNameError
 
@@ -22,6 +23,11 @@ class ClaimInfo:
     statement: str
     tolerance: float       # allowed drift of the primary value between runs (absolute)
     seed_rule: str = "median"
+    checks: Mapping[str, float] = field(default_factory=dict)   # check name -> its tolerance (CHECK_TOLERANCES)
+
+    def check_tolerance(self, name: str) -> float | None:
+        """The tolerance of one check (None where its spread was not measured: compare then uses the claim's)."""
+        return self.checks.get(name)
 
 
 CLAIMS: dict[str, ClaimInfo] = {c.id: c for c in [

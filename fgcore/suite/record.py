@@ -360,7 +360,8 @@ class ClaimRecord:
         checks = []
         for c in self.checks.values():
             entry = {"name": c.name, "op": c.threshold.op, "threshold": c.limit, "why": c.threshold.why,
-                     "source": c.threshold.source, "rule": c.rule, **c.series.to_dict(interval=True),
+                     "source": c.threshold.source, "rule": c.rule, "tolerance": self.info.check_tolerance(c.name),
+                     **c.series.to_dict(interval=True),
                      "untrained": c.untrained.to_dict() if c.untrained is not None else None, "controls": []}
             for key, series in c.controls.items():
                 ref = self.control_refs.get(key) or ControlRef(*key, description=key[1])

@@ -33,18 +33,17 @@ def seed_interval(values: Mapping[Any, float | None]) -> dict[str, Any]:
     >>> seed_interval({0: 0.028, 1: 0.031, 2: 0.035, 3: 0.029, 4: 0.033})["low"]
     0.028
     >>> seed_interval({0: 0.028})["why"]
-    'one seed: no spread over seeds to bootstrap (run the claims with --fg-seeds N for an interval)'
+    'one seed (run the claims with --fg-seeds N for an interval over seeds)'
     """
     from scipy.stats import bootstrap
 
     measured = np.array([v for v in values.values() if v is not None and math.isfinite(v)], dtype=np.float64)
     if len(values) < 2:
         return {"low": None, "high": None,
-                "why": "one seed: no spread over seeds to bootstrap (run the claims with --fg-seeds N for an "
-                       "interval)"}
+                "why": "one seed (run the claims with --fg-seeds N for an interval over seeds)"}
     if len(measured) < 2:
         return {"low": None, "high": None,
-                "why": f"{len(measured)} of {len(values)} seeds gave a finite value: no spread to bootstrap"}
+                "why": f"{len(measured)} of {len(values)} seeds gave a finite value (nothing to bootstrap)"}
     result = bootstrap((measured,), np.median, n_resamples=RESAMPLES, confidence_level=CONFIDENCE,
                        method="percentile", rng=np.random.default_rng(RANDOM_STATE))
     left_out = len(values) - len(measured)
