@@ -24,6 +24,7 @@ from .payload import is_finite, number
 from ..vocabulary import CONTROL_ERROR, FAILS_AS_EXPECTED, PASSES_DEFECT, UNTRAINED
 
 CONTROL_COLOUR = "#D55E00"   # the controls' marks on a strip (the figures' second colour)
+UNTRAINED_COLOUR = "#0072B2"   # the untrained network's mark (the figures' first colour)
 
 
 def _finite(values: Any) -> list[float]:
@@ -93,14 +94,16 @@ def untrained_cell(check: dict, control: dict | None) -> dict[str, Any]:
 
 def strip(check: dict, control_values: list[list[float]], width: int = 180, height: int = 22) -> dict | None:
     """Where the marks of a check's strip go: the experiment's seeds as grey dots and their median as a
-    black tick, each control's seeds as rings and its median as a tick in CONTROL_COLOUR, the threshold
-    as a red line, the side where the check holds shaded. None when there is nothing finite to place."""
+    black tick, each control's seeds as rings and its median as a tick in CONTROL_COLOUR, the untrained
+    network's median as a square in UNTRAINED_COLOUR, the threshold as a red line, the side where the check
+    holds shaded. None when there is nothing finite to place."""
     values = _finite(check.get("values"))
     threshold = number(check.get("threshold"))
     others = [v for series in control_values for v in series]
+    untrained = _finite((check.get("untrained") or {}).get("values"))
     if not (values or others) or not is_finite(threshold):
         return None
-    everything = values + others + [threshold]
+    everything = values + others + untrained + [threshold]
     lo, hi = min(everything), max(everything)
     pad = (hi - lo) * 0.15 or (abs(hi) * 0.15 or 1.0)
     lo, hi = lo - pad, hi + pad
@@ -115,6 +118,8 @@ def strip(check: dict, control_values: list[list[float]], width: int = 180, heig
         title.insert(0, f"experiment: {', '.join(f'{v:.4g}' for v in values)} (median "
                         f"{statistics.median(values):.4g})")
     title += [f"control: {', '.join(f'{v:.4g}' for v in series)}" for series in control_values if series]
+    if untrained:
+        title.append(f"untrained network: {', '.join(f'{v:.4g}' for v in untrained)}")
     return {"width": width, "height": height, "mid": height / 2, "top": 3, "band": height - 6,
             "line_end": width - 4, "threshold_x": x(threshold), "threshold_bottom": height - 2,
             "tick_top": 4, "tick_bottom": height - 4,
@@ -122,7 +127,8 @@ def strip(check: dict, control_values: list[list[float]], width: int = 180, heig
             "dots": [x(v) for v in values], "median_x": x(statistics.median(values)) if values else None,
             "control_dots": [x(v) for v in others],
             "control_medians": [x(statistics.median(series)) for series in control_values if series],
-            "control_colour": CONTROL_COLOUR, "title": "; ".join(title)}
+            "untrained_x": x(statistics.median(untrained)) if untrained else None,
+            "control_colour": CONTROL_COLOUR, "untrained_colour": UNTRAINED_COLOUR, "title": "; ".join(title)}
 
 
 def control_cell(control: dict | None, column: dict) -> dict[str, Any]:

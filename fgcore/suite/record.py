@@ -376,7 +376,7 @@ class ClaimRecord:
             "id": self.info.id, "paper": self.info.paper, "statement": self.info.statement,
             "tier": self.tier, "experiment": self.experiment, "experiments": self.experiments,
             "test": self.nodeid, "seeds": self.seeds, "seed_rule": self.info.seed_rule,
-            "tolerance": self.info.tolerance,
+            "tolerance": primary["tolerance"] if primary and primary["tolerance"] is not None else self.info.tolerance,
             "value": primary["value"] if primary else None,
             "interval": primary["interval"] if primary else None,
             "threshold": primary["threshold"] if primary else None,
