@@ -51,6 +51,15 @@ def test_a_result_kept_for_the_run_is_never_read_for_its_untrained_network(run):
     assert not np.allclose(points(untrained), points(trained))
 
 
+def test_runs_that_start_from_the_same_network_share_their_untrained_results(run, tmp_path):
+    """A grid's configurations at one seed start from one network: their untrained views have one key, so
+    a result kept for one (CLP: seconds) serves the others; another seed is another network."""
+    other_lr = train(RunSpec(**{**TINY, "lr": 0.01}), cache=tmp_path)
+    other_seed = train(RunSpec(**{**TINY, "seed": 1}), cache=tmp_path)
+    assert other_lr.key != run.key
+    assert other_lr.untrained().key == run.untrained().key != other_seed.untrained().key
+
+
 def test_a_run_without_epoch_0_has_no_untrained_view(tmp_path):
     late = train(RunSpec(**{**TINY, "snapshot_epochs": (3, 6), "stats_every": 0}), cache=tmp_path)
     with pytest.raises(ValueError, match="no features and no statistics stored at epoch 0"):

@@ -6,9 +6,9 @@ Records are keyed by (claim id, experiment). For each key:
   of its negative controls changed (a check that starts passing on a control can no longer fail; one
   that errs there gives no evidence), reported per check and control; for baselines written before
   controls were per check, when the verdict of the controls taken together changed; DRIFT when a
-  check's value moved by more than its tolerance (each check's seed spread, fgcore.suite.catalog
-  `checks`, as the current record states it, else the baseline; a check without one gets the claim's
-  tolerance, and the message says so) or a check of the baseline is no longer recorded. Against a
+  check's value moved by more than its tolerance (its seed spread, fgcore.suite.catalog
+  CHECK_TOLERANCES, as the current record states it, else the baseline; a check without one gets the
+  claim's tolerance, and the message says so) or a check of the baseline is no longer recorded. Against a
   baseline that holds only the primary value, that value and the claim's tolerance (the record's
   "tolerance", else the baseline's, else the catalog's; an id outside the catalog without one gets 0:
   any change is reported). All fail.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from typing import Any
 
@@ -151,7 +152,9 @@ class UntrainedRun(Run):
     history records are those of the run's epoch 0, so a measure reads the untrained network unchanged.
     A measure that needs a snapshot after training starts (an emergence epoch, a lead, a fall from
     epoch 0 to later) finds none; a ratio of the last value to the untrained one is 1 here. Its `key`
-    differs from the run's (results kept per key in a process must not mix the two); `entry` is the
+    differs from the run's (results kept per key in a process must not mix the two): it is a digest of
+    what the untrained network gives (its epoch-0 features, labels and superclasses), so runs that start
+    from the same network (the configurations of a grid at one seed) share their results; `entry` is the
     run's, and results stored there are keyed by the concrete epoch they read.
     """
 
@@ -169,9 +172,17 @@ class UntrainedRun(Run):
     def __repr__(self) -> str:
         return f"UntrainedRun({self.spec.short}, key={self.trained.key[:12]})"
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        return f"{self.trained.key}@epoch0"
+        digest = hashlib.sha256()
+        arrays = [self.features(self.EPOCH, split) for split in SPLITS]
+        arrays += [self.labels(split, kind) for split in SPLITS for kind in LABEL_KINDS]
+        if self.superclass_of is not None:
+            arrays.append(self.superclass_of)
+        for array in arrays:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype}{array.shape}".encode() + array.tobytes())
+        return f"epoch0-{digest.hexdigest()[:32]}"
 
     @property
     def snapshot_epochs(self) -> tuple[int, ...]:
