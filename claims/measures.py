@@ -17,7 +17,13 @@ def _median(values) -> float:
 
 
 def _trained_snapshots(run) -> list[int]:
-    return [e for e in run.snapshot_epochs if e > 0]
+    """The snapshot epochs after training starts; NotMeasured where there is none (the untrained network,
+    fgcore.train.run.UntrainedRun, has only epoch 0)."""
+    epochs = [e for e in run.snapshot_epochs if e > 0]
+    if not epochs:
+        raise NotMeasured("needs a snapshot after training starts; this run has only epoch 0 (the untrained "
+                          "network)")
+    return epochs
 
 
 # -- Sec. 4, Fig. 3 ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from . import settings
 from .errors import FixtureError, NotFoundError, UnknownNameError
 from .train.resolve import resolve
 from .train.spec import RunSpec
-from .vocabulary import CONTROL_ROLES, PROFILES, TIERS
+from .vocabulary import CONTROL_ROLES, PROFILES, TIERS, UNTRAINED
 
 # A base seed S (pytest --fg-seed / --fg-seeds, fgcore train --seed) moves every seed of an experiment
 # by S * BASE_SEED_STRIDE, far beyond the seeds a grid uses itself (replicates, per-point seeds), so
@@ -298,7 +298,12 @@ def experiment_from_table(table: Mapping[str, Any], *, name: str, path: Path, wh
         if extra_keys:
             raise FixtureError(f"{where}: [profiles.{profile}] has unknown key(s) {extra_keys}; valid: "
                                f"{', '.join(PROFILE_KEYS)}")
-    controls = _experiment_table(raw.pop("controls", {}), "controls", where, fixtures, valid_keys=CONTROL_ROLES)
+    controls = raw.pop("controls", {})
+    if isinstance(controls, Mapping) and UNTRAINED in controls:
+        raise FixtureError(f"{where}: [controls] names {UNTRAINED!r}, a role the suite fills itself with the "
+                           f"experiment's own runs at epoch 0; remove it (a check names it, no fixture does)")
+    controls = _experiment_table(controls, "controls", where, fixtures,
+                                 valid_keys={k: v for k, v in CONTROL_ROLES.items() if k != UNTRAINED})
     compare = _experiment_table(raw.pop("compare", {}), "compare", where, fixtures)
     experiment = Experiment(
         name=name, path=path, tier=tier, description=raw.pop("description", ""),

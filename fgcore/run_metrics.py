@@ -147,6 +147,17 @@ def fine_label_distances(run, epoch: int | str) -> dict[str, float]:
 PROBE_CODE = ("fgcore.clp", "fgcore.metrics.discovery", "fgcore.metrics.validation", "fgcore.run_metrics")
 
 
+def _snapshot_epoch(run, epoch: int | str) -> int | str:
+    """The snapshot `epoch` names ("last", "first" resolved on the run's own snapshots), so a result kept
+    for one epoch is never read for another: a run's untrained view (fgcore.train.run.UntrainedRun) shares
+    the run's cache entry, and its "last" is epoch 0. Kept as given for objects without snapshots (a
+    fgcore.measure Measurement) and for epochs they do not hold (the measure then says what is wrong)."""
+    snapshots = getattr(run, "snapshot_epochs", None)
+    if not snapshots:
+        return epoch
+    return {"last": snapshots[-1], -1: snapshots[-1], "first": snapshots[0]}.get(epoch, epoch)
+
+
 def _memoised(function):
     """Keep a result per (run, arguments): in the process, and in the run's cache entry
     (fgcore.train.derived) for the other processes of a session and later sessions. t-SNE and the probes
@@ -157,6 +168,7 @@ def _memoised(function):
 
     @functools.wraps(function)
     def wrapper(run, epoch: int | str = "last", **options: Any):
+        epoch = _snapshot_epoch(run, epoch)
         key = (run.key, epoch, tuple(sorted(options.items())))
         if key not in results:
             results[key] = derived.load_or_compute(run, function.__name__, {"epoch": epoch, **options},

@@ -36,9 +36,14 @@ FAILS_AS_EXPECTED = "fails as expected"
 PASSES_DEFECT = "passes (defect)"
 CONTROL_ERROR = "error"
 CONTROL_STATUSES = (FAILS_AS_EXPECTED, PASSES_DEFECT, CONTROL_ERROR)
+# How the seeds of a session (--fg-seeds N) make one verdict of a check on a control: it holds there when
+# it holds at ANY seed, so a control "fails as expected" only when the check fails at every seed.
+CONTROL_SEED_RULE = "any"
 
 # Roles of negative controls: the keys of a fixture's [controls] table. Each check of a claim names the
-# roles on which it must fail; the fixture says which experiment fills each role.
+# roles on which it must fail; the fixture says which experiment fills each role, except UNTRAINED, which
+# the suite fills for every experiment with the experiment's own runs at epoch 0.
+UNTRAINED = "untrained"
 CONTROL_ROLES = {
     "no_collapse": "the same data, a network that reaches the terminal phase without collapsing",
     "no_subclusters": "data whose superclasses hold no sub-clusters (one Gaussian split by a hyperplane)",
@@ -54,4 +59,6 @@ CONTROL_ROLES = {
     "excluded_run": "the grid point the paper reports as not fitting",
     "seed_replicates": "one configuration of a grid trained at several seeds: how much a measure varies "
                        "when the configuration does not",
+    UNTRAINED: "the experiment's own runs at epoch 0, before any training (filled by the suite for every "
+               "experiment; no fixture names it)",
 }

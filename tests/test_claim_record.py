@@ -43,6 +43,58 @@ def test_all_rule_needs_every_seed():
     assert not r.holds
 
 
+def test_a_control_must_fail_at_every_seed():
+    """The median rule is the experiment's; on a control a check that holds at any seed cannot tell."""
+    r = record()
+    for seed, (value, on_control) in enumerate([(0.01, 1.0), (0.02, 0.05), (0.03, 2.0)]):
+        r.record("ratio", RATIO, value, seed=seed)
+        control(r, "ratio", RATIO, on_control, seed=seed)   # median 1.0 fails, but seed 1 passes
+    with pytest.raises(AssertionError, match=r"holds on its control ctl .no_collapse: 0.05 <= 0.1. at 1/3 seeds .1."):
+        r.conclude()
+    out = r.to_dict()
+    entry = out["checks"][0]["controls"][0]
+    assert entry["status"] == "passes (defect)" and entry["passing_seeds"] == [1] and entry["rule"] == "any"
+    assert out["verdict"] == "fails" and out["control"]["verdict"] == "passes (defect)"
+
+
+def test_a_control_that_fails_at_every_seed_says_so():
+    r = record()
+    for seed in range(3):
+        r.record("ratio", RATIO, 0.01, seed=seed)
+        control(r, "ratio", RATIO, 0.5 + seed, seed=seed)
+    entry = r.to_dict()["checks"][0]["controls"][0]
+    assert entry["status"] == "fails as expected" and entry["passing_seeds"] == [] and len(entry["values"]) == 3
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_a_non_finite_experiment_value_at_any_seed_is_an_error_not_absorbed_by_the_median(bad):
+    r = record()
+    for seed, value in enumerate([0.01, bad, 0.02]):
+        r.record("ratio", RATIO, value, seed=seed)
+        control(r, "ratio", RATIO, 1.0, seed=seed)
+    with pytest.raises(SuiteError, match="non-finite value on its experiment"):
+        r.conclude()
+    out = json.loads(json.dumps(r.to_dict()))
+    assert out["verdict"] == "error" and out["value"] == "nan" and out["checks"][0]["passed"] is False
+
+
+def test_the_experiment_value_carries_a_bootstrap_interval_over_seeds():
+    r = record()
+    for seed, value in enumerate([0.01, 0.02, 0.04]):
+        r.record("ratio", RATIO, value, seed=seed)
+    out = r.to_dict()
+    interval = out["checks"][0]["interval"]
+    assert out["interval"] == interval and interval["confidence"] == 0.95
+    assert 0.01 <= interval["low"] <= 0.02 <= interval["high"] <= 0.04
+    assert "percentile bootstrap of the median over 3 seeds" in interval["method"]
+    assert r.to_dict()["interval"] == interval   # seeded: the same values give the same interval
+    one = ClaimRecord(CLAIMS["nc1-collapse"], tier="fast", experiment="exp", nodeid="t", seeds=[0])
+    one.record("ratio", RATIO, 0.01)
+    absent = one.to_dict()["interval"]
+    assert absent["low"] is None and absent["high"] is None
+    assert absent["why"].startswith("one seed (run the claims with --fg-seeds N")
+
+
 def test_failing_claim_raises_with_the_numbers():
     r = record()
     r.record("ratio", RATIO, 0.5)

@@ -61,24 +61,74 @@ def test_a_flipped_verdict_fails(tmp_path, capsys):
     assert "FLIPPED" in out and "verdict holds -> fails" in out and "-> REGRESSION" in out
 
 
+def move(rec: dict, check: int, value) -> None:
+    """Set one check's value (and the record's, for the primary check, as a record has it)."""
+    rec["checks"][check]["value"] = value
+    if check == 0:
+        rec["value"] = value
+
+
 @pytest.mark.parametrize("factor, fails", [(2.0, True), (-2.0, True), (0.5, False), (-0.9, False)])
-def test_drift_fails_only_beyond_the_claims_tolerance(tmp_path, factor, fails):
+def test_drift_fails_only_beyond_the_checks_tolerance(tmp_path, factor, fails):
     current = payload()
     rec = record_of(current)
-    rec["value"] = rec["value"] + factor * rec["tolerance"]
+    primary = rec["checks"][0]
+    move(rec, 0, primary["value"] + factor * primary["tolerance"])
     result = compare(PAYLOAD, current)
     assert row_of(result).status == ("DRIFT" if fails else "ok")
     assert fgcore_main(["compare", str(SAMPLE), write(tmp_path, "cur.json", current)]) == (1 if fails else 0)
 
 
-def test_tolerance_falls_back_to_the_catalog():
+@pytest.mark.parametrize("moved_by, fails", [(0.15, False), (0.3, True)])
+def test_every_check_drifts_against_its_own_tolerance_not_only_the_primary_value(tmp_path, capsys, moved_by, fails):
+    """The second check of nc1-collapse has a tolerance of its own (0.2, its seed spread); before, only the
+    primary value was compared, and a check could move anywhere unnoticed."""
+    current = payload()
+    rec = record_of(current)
+    second = rec["checks"][1]
+    before = second["value"]
+    move(rec, 1, before + moved_by)
+    row = row_of(compare(PAYLOAD, current))
+    assert row.status == ("DRIFT" if fails else "ok")
+    if fails:
+        assert row.reason == (f"check 'NC1 end / NC1 at start of terminal phase': moved by +0.3 ({before:.4g} -> "
+                              f"{before + 0.3:.4g}), beyond its tolerance 0.2")
+        assert fgcore_main(["compare", str(SAMPLE), write(tmp_path, "cur.json", current)]) == 1
+        assert "DRIFT    nc1-collapse [digits-coarse]: check 'NC1 end / NC1 at start" in capsys.readouterr().out
+
+
+def test_a_check_of_the_baseline_that_is_no_longer_recorded_is_reported():
+    current = payload()
+    record_of(current)["checks"][1]["name"] = "NC1 renamed"
+    row = row_of(compare(PAYLOAD, current))
+    assert row.status == "CONTROL" and ("check 'NC1 end / NC1 at start of terminal phase': in the baseline, not "
+                                        "recorded in the current run") in row.reason
+
+
+def test_a_check_without_a_tolerance_falls_back_to_the_claims_and_says_so():
     base, current = payload(), payload()
     for p in (base, current):
-        del record_of(p)["tolerance"]
+        rec = record_of(p)
+        del rec["tolerance"]
+        rec["checks"][0]["tolerance"] = None
     catalog_tolerance = CLAIMS[KEY[0]].tolerance
-    record_of(current)["value"] += 1.5 * catalog_tolerance
+    rec = record_of(current)
+    move(rec, 0, rec["value"] + 1.5 * catalog_tolerance)
     row = row_of(compare(base, current))
     assert row.tolerance == catalog_tolerance and row.status == "DRIFT"
+    assert "beyond the claim's tolerance (no measured spread for this check)" in row.reason
+
+
+def test_a_baseline_with_the_primary_value_only_compares_that_value():
+    old = baseline.from_payload(PAYLOAD)
+    for record in old["claims"]:
+        del record["checks"]
+    current = payload()
+    move(record_of(current), 1, 99.0)          # not looked at: the old baseline has no such value
+    assert row_of(compare(old, current)).status == "ok"
+    rec = record_of(current)
+    move(rec, 0, rec["value"] + 2 * rec["tolerance"])
+    assert row_of(compare(old, current)).reason.startswith("value moved by")
 
 
 @given(factor=st.floats(-3, 3).filter(lambda f: abs(abs(f) - 1) > 1e-6))
@@ -86,7 +136,8 @@ def test_tolerance_falls_back_to_the_catalog():
 def test_drift_rule_is_the_absolute_tolerance(factor):
     current = payload()
     rec = record_of(current)
-    rec["value"] = record_of(PAYLOAD)["value"] + factor * rec["tolerance"]
+    primary = record_of(PAYLOAD)["checks"][0]
+    move(rec, 0, primary["value"] + factor * primary["tolerance"])
     assert compare(PAYLOAD, current).failed == (abs(factor) > 1)
 
 
@@ -165,25 +216,59 @@ def test_removed_claim_fails_and_new_claim_is_only_reported(tmp_path):
     assert "new" in format_table(result)
 
 
-def test_skipped_records_are_reported_not_compared():
+@pytest.mark.parametrize("now", ["skipped", "not run"])
+def test_a_claim_the_baseline_measured_that_is_skipped_or_not_run_now_fails(tmp_path, capsys, now):
+    """Coverage must not vanish silently: a claim that held and now skips (its data went away, or an error
+    became a skip) fails compare, with the claim named and how to accept it on purpose."""
     current = payload()
     rec = record_of(current)
-    rec.update(verdict="skipped", value=None, message="no CUDA device")
-    result = compare(PAYLOAD, current)   # holds -> skipped: reported, not a regression
-    assert not result.failed and row_of(result).status == "skipped"
-    assert "skipped in the current run" in row_of(result).reason
-    # and the other way round: a claim skipped in the baseline that now runs
+    rec.update(verdict=now, value=None, checks=[], message="data for experiment digits-coarse not found: ...")
+    result = compare(PAYLOAD, current)
+    row = row_of(result)
+    assert result.failed and row.status == "MISSING"
+    assert row.reason.startswith(f"holds in the baseline, {now} in the current run: data for experiment")
+    assert fgcore_main(["compare", str(SAMPLE), write(tmp_path, "cur.json", current)]) == 1
+    out = capsys.readouterr().out
+    assert ("MISSING  nc1-collapse [digits-coarse]: holds in the baseline" in out
+            and "--accept-missing nc1-collapse:digits-coarse" in out and "1 missing" in out)
+
+
+def test_a_claim_skipped_in_the_baseline_too_is_reported_not_compared():
     skipped_in_base = ("densenet", "cifar10-densenet")
-    now_runs = payload()
+    assert record_of(PAYLOAD, skipped_in_base)["verdict"] == "skipped"
+    assert row_of(compare(PAYLOAD, PAYLOAD), skipped_in_base).status == "skipped"
+    now_runs = payload()   # and a claim skipped in the baseline that now runs
     record_of(now_runs, skipped_in_base).update(verdict="fails", value=3.0)
     assert row_of(compare(PAYLOAD, now_runs), skipped_in_base).status == "skipped"
+    gone = payload()       # nor is a claim the baseline skipped that is no longer there
+    gone["claims"] = [r for r in gone["claims"] if (r["id"], r["experiment"]) != skipped_in_base]
+    assert not compare(PAYLOAD, gone).failed
+
+
+def test_a_lost_claim_can_be_accepted_on_purpose_by_name(tmp_path, capsys):
+    current = payload()
+    record_of(current).update(verdict="skipped", value=None, message="no data")
+    current["claims"] = [r for r in current["claims"] if (r["id"], r["experiment"]) != ("nc2-etf", "digits-coarse")]
+    assert {r.status for r in compare(PAYLOAD, current).rows} >= {"MISSING", "REMOVED"}
+    result = compare(PAYLOAD, current, accept_missing=["nc1-collapse:digits-coarse,nc2-etf"])
+    assert not result.failed and row_of(result).status == "accepted"
+    assert row_of(result, ("nc2-etf", "digits-coarse")).reason.startswith("removed, accepted with --accept-missing")
+    cur = write(tmp_path, "cur.json", current)
+    assert fgcore_main(["compare", str(SAMPLE), cur, "--accept-missing", "nc1-collapse"]) == 1   # nc2-etf still lost
+    assert fgcore_main(["compare", str(SAMPLE), cur, "--accept-missing", "nc1-collapse",
+                        "--accept-missing", "nc2-etf:digits-coarse"]) == 0
+    assert "2 accepted" in capsys.readouterr().out
+    # a name that matches nothing lost is a mistake, not an accepted loss
+    assert fgcore_main(["compare", str(SAMPLE), cur, "--accept-missing", "nc1-colapse"]) == 2
+    assert "--accept-missing nc1-colapse: no claim of that name is missing" in capsys.readouterr().err
 
 
 def test_non_finite_values():
     base, current = payload(), payload()
-    record_of(base)["value"] = record_of(current)["value"] = "nan"
+    move(record_of(base), 0, "nan")
+    move(record_of(current), 0, "nan")
     assert row_of(compare(base, current)).status == "ok"
-    record_of(current)["value"] = 0.02
+    move(record_of(current), 0, 0.02)
     assert row_of(compare(base, current)).status == "DRIFT"
 
 

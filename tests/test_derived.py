@@ -80,13 +80,15 @@ def test_the_clp_of_a_cached_run_is_stored_in_its_entry_and_read_by_a_new_proces
                    batch_size=50, lr=0.05, snapshot_epochs=(0, 3))
     run = train(spec, cache=tmp_path, progress=False)
     result = run_metrics.clp(run, random_state=3)
-    stored = derived.result_path(run, "clp", {"epoch": "last", "random_state": 3}, run_metrics.PROBE_CODE)
+    # kept under the epoch "last" stands for (3), so the run's untrained view, whose "last" is epoch 0,
+    # never reads it
+    stored = derived.result_path(run, "clp", {"epoch": 3, "random_state": 3}, run_metrics.PROBE_CODE)
     assert stored.is_file()
     # What another process finds: the stored result, without computing (compute would fail here).
     def never():
         raise AssertionError("computed again")
 
-    again = derived.load_or_compute(run, "clp", {"epoch": "last", "random_state": 3}, never, run_metrics.PROBE_CODE)
+    again = derived.load_or_compute(run, "clp", {"epoch": 3, "random_state": 3}, never, run_metrics.PROBE_CODE)
     assert again.accuracy == result.accuracy and np.array_equal(again.predictions, result.predictions)
 
 

@@ -144,6 +144,50 @@ def test_each_check_shows_its_value_and_status_on_each_of_its_controls(built):
     assert tables == sum(1 for r in sample()["claims"] if r["checks"])
 
 
+def test_each_check_shows_threshold_source_untrained_value_interval_and_seed_counts_on_its_controls(built):
+    """For every check: its threshold with its source, its value on the untrained network (or why there is
+    none), the experiment's value with its interval over seeds (or why there is none), and on each control
+    its value with "fails at k/k seeds" (or where it passes)."""
+    _, page = built
+    for record in sample()["claims"]:
+        if not record["checks"]:
+            continue
+        part = section_of(page, record)
+        for check in record["checks"]:
+            rows = part.split(shown(check["name"]), 1)[1].split('class="check-name"', 1)[0]
+            assert f'<div class="why source">{shown(check["source"])}</div>' in rows
+            interval = check["interval"]
+            if interval["low"] is None:
+                assert f"no interval: {shown(interval['why'].split(' (')[0])}" in rows
+            else:
+                seeds = len(check["values"])
+                assert f"95% interval {interval['low']:.4g} to {interval['high']:.4g} ({seeds} seeds)" in rows
+            untrained = check["untrained"]
+            if any(c["role"] == "untrained" for c in check["controls"]):
+                pass   # its cell carries the control's status (below)
+            elif untrained is None:
+                assert "not recorded" in rows
+            elif untrained["value"] is None:
+                assert "not measured" in rows and shown(untrained["note"]) in rows
+            else:
+                assert ("meets the threshold" if untrained["passed"] else "does not meet it") in rows
+            for control in check["controls"]:
+                n = len(control["values"])
+                failing = n - len(control["passing_seeds"])
+                if control["status"] == "fails as expected":
+                    assert f"fails at {failing}/{n} seed" in rows
+                elif control["status"] == "passes (defect)":
+                    assert f"passes at {len(control['passing_seeds'])}/{n} seed" in rows
+    payload = sample()
+    part = section_of(page, record_of(payload, "gmm-sigma", "gmm-sigma"))
+    assert "passes at 1/3 seeds (1)" in part and "fails at 3/3 seeds" in part
+    part = section_of(page, record_of(payload, "diag-darker-final", "digits-coarse"))
+    assert "1.547<br><span class=\"control-defect\">meets the threshold</span>" in part
+    # a check that names the untrained role: its status sits in the untrained column
+    part = section_of(page, record_of(payload, "tsne-subclusters", "digits-coarse"))
+    assert "0.62<br><span class=\"control-ok\">fails as expected</span>" in part and ">digits-coarse@epoch0<" in part
+
+
 def test_the_claims_table_summarises_the_controls_of_each_record(built):
     _, page = built
     payload = sample()
@@ -160,9 +204,11 @@ def test_the_claims_table_summarises_the_controls_of_each_record(built):
 def test_defects_and_control_errors_are_named_at_the_top(built):
     _, page = built
     top = page.split('<h2 id="claims">', 1)[0]
-    assert "1 control passes (defect)" in top and "2 controls in error" in top
+    assert "2 controls pass (defect)" in top and "2 controls in error" in top
     defects = top.split("cannot tell the claim from its", 1)[1].split("</div>", 1)[0]
     assert "fine-labels" in defects and "gmm-fine-no-structure" in defects and "gmm-tau" not in defects
+    # a check that holds on its control at one seed of three (its median fails there) is a defect too
+    assert "gmm-sigma" in defects and "Spearman(sigma^2, ratio) at wd 5e-5 on gmm-sigma-shared-means" in defects
     errors = top.split("gave no usable value", 1)[1].split("</div>", 1)[0]
     assert "gmm-tau-control" in errors and "fmnist-coarse-collapsed" in errors
 

@@ -2,11 +2,13 @@
 
 A baseline keeps, per record, only what `fgcore compare` looks at: id, experiment, tier, verdict,
 value (rounded to 6 significant digits: far below any claim's tolerance, and stable in git diffs),
-tolerance, the verdict of its controls taken together and, for records with controls per check, the
-status of each check on each control ({check name: {control experiment: status}}). One record per
-line, sorted by (id, experiment), so a change of one claim is a one-line diff. It keeps the payload's
-"claims" list shape, so `fgcore compare` and `load_payload` read baselines and full payloads alike.
-Baselines written before controls were per check have no "controls" field; they still read.
+tolerance, the verdict of its controls taken together, for records with controls per check the
+status of each check on each control ({check name: {control experiment: status}}), and each check's
+value with its tolerance ({check name: {"value", "tolerance"}}). One record per line, sorted by (id,
+experiment), so a change of one claim is a one-line diff. It keeps the payload's "claims" list shape,
+so `fgcore compare` and `load_payload` read baselines and full payloads alike. Baselines written before
+controls were per check have no "controls" field, those written before every check had a tolerance no
+"checks" field; they still read (compare then looks at what they have).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..fileio import atomic_write_text
 from .payload import load_payload, number, select_tiers, verdict
 
 FORMAT = "fgcore-claims-baseline/1"
-FIELDS = ("id", "experiment", "tier", "verdict", "value", "tolerance", "control_verdict", "controls")
+FIELDS = ("id", "experiment", "tier", "verdict", "value", "tolerance", "control_verdict", "controls", "checks")
 
 
 def control_verdict(record: dict[str, Any]) -> str | None:
@@ -39,6 +41,17 @@ def control_statuses(record: dict[str, Any]) -> dict[str, dict[str, str]]:
     return controls.per_check_statuses(record)
 
 
+def check_values(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """{check name: {"value", "tolerance"}} from a full record or a compact one ({} for older baselines
+    and records without checks). Values are rounded as the baseline stores them."""
+    if "control_verdict" in record:   # a compact record
+        stored = record.get("checks")
+        return {str(name): dict(entry) for name, entry in stored.items() if isinstance(entry, dict)} \
+            if isinstance(stored, dict) else {}
+    return {str(check.get("name")): {"value": _rounded(check.get("value")), "tolerance": number(check.get("tolerance"))}
+            for check in controls.checks(record)}
+
+
 def _rounded(value: Any) -> float | str | None:
     x = number(value)
     if x is None:
@@ -52,7 +65,7 @@ def compact_record(record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], "experiment": record.get("experiment"), "tier": record.get("tier"),
             "verdict": verdict(record), "value": _rounded(record.get("value")),
             "tolerance": number(record.get("tolerance")), "control_verdict": control_verdict(record),
-            "controls": control_statuses(record) or None}
+            "controls": control_statuses(record) or None, "checks": check_values(record) or None}
 
 
 def from_payload(payload: dict[str, Any] | str | Path, tiers: list[str] | None = None) -> dict[str, Any]:

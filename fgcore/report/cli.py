@@ -32,7 +32,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         written = baseline_io.write(baseline_path, args.current, args.tier)
         print(f"no baseline yet: wrote {written} from {args.current}")
         return 0
-    result = compare(baseline_path, args.current, tiers=args.tier)
+    result = compare(baseline_path, args.current, tiers=args.tier, accept_missing=args.accept_missing or ())
     print(format_table(result))
     if args.update:
         written = baseline_io.write(baseline_path, args.current, args.tier)
@@ -53,12 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "compare", help="compare claim verdicts and values with a baseline; exit 1 on a regression",
         description="Exit 1 when a claim's verdict flips, a check's status on one of its negative controls "
-                    "changes, its value moves beyond the claim's tolerance, or a baseline claim is missing; new "
-                    "and skipped claims are reported.")
+                    "changes, its value moves beyond the claim's tolerance, or a claim the baseline measured is "
+                    "skipped, not run or missing; new claims, and claims the baseline skipped too, are reported.")
     p.add_argument("baseline", help="baseline (reports/baseline/fast.json) or an earlier claims JSON")
     p.add_argument("current", help="claims JSON of the run to check (or a report directory)")
     p.add_argument("--tier", action="append", choices=TIERS, default=None,
                    help="compare (and --update) only records of this tier; repeat for several (default: all)")
+    p.add_argument("--accept-missing", action="append", default=None, metavar="ID[,ID...]",
+                   help="accept on purpose that these claims (an id, or ID:EXPERIMENT) are skipped, not run or "
+                        "missing in CURRENT: reported as accepted instead of failing; repeat or separate by commas")
     p.add_argument("--update", action="store_true",
                    help="rewrite BASELINE from CURRENT (on purpose: after a deliberate change of results)")
     p.set_defaults(func=_cmd_compare)

@@ -126,6 +126,9 @@ def claim_row(r: dict) -> dict[str, Any]:
     extra = []
     if len(r.get("seeds") or []) > 1 and r.get("value") is not None:
         extra.append(f"median of {len(r['seeds'])} seeds")
+        spread = check_table.interval({"interval": r.get("interval"), "values": dict.fromkeys(r["seeds"])})
+        if spread is not None and not spread["text"].startswith("no interval"):
+            extra.append(spread["text"])
     if len(checks) > 1:
         extra.append(f"+{len(checks) - 1} more check{'s' if len(checks) > 2 else ''}")
     return {**link(r), "verdict": verdict(r), "paper": r.get("paper"), "statement": r.get("statement"),

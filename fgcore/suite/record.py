@@ -4,12 +4,20 @@ A claim is a list of checks. Each check compares a measured value with a Thresho
 value, why, where the number comes from) on the claim's experiment, per seed, and measures the same
 value on each of the check's negative controls: runs on which the claim must NOT hold. The verdict:
 
-- a check holds on a set of runs when its values over seeds pass the threshold by the claim's seed rule
-  (catalog: "median", or "all" for claims that must hold at every seed);
-- a claim **holds** when every check holds on its experiment and every check fails on each of its
-  controls; a check without a control, or a control on which a check holds, means the suite cannot
-  tell, and the claim **fails** (the control shows "passes (defect)");
+- a check holds on its experiment when its values over seeds pass the threshold by the claim's seed rule
+  (catalog: "median", or "all" for claims that must hold at every seed); a non-finite value at any
+  seed is an **error** of the suite, never absorbed by the median;
+- a check fails on a control only when it fails there at every seed ("fails at k/k seeds"): a check that
+  holds on a control at any seed cannot tell, and the control shows "passes (defect)" with the seeds;
+- a claim **holds** when every check holds on its experiment and fails on each of its controls; a check
+  without a control, or a control on which a check holds, means the suite cannot tell, and the claim
+  **fails**;
 - a control that yields NaN / inf or misses its own precondition is an **error** of the suite.
+
+Besides, every check is measured on the experiment's untrained network (its runs at epoch 0,
+fgcore.train.run.UntrainedRun), whether or not it names the `untrained` control role: the report shows
+where a threshold is met before any training. The experiment's value carries a bootstrap interval over
+its seeds (fgcore.suite.seed_interval).
 
 The record is plain JSON (to_dict) so the report can be rebuilt without training.
 """
@@ -23,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .catalog import ClaimInfo
-from ..vocabulary import (CONTROL_ERROR, ERROR, FAILS, FAILS_AS_EXPECTED, HOLDS, NOT_RUN, OPS, PASSES_DEFECT,
-                         PRECONDITION_FAILED, SKIPPED)
+from .seed_interval import seed_interval
+from ..vocabulary import (CONTROL_ERROR, CONTROL_SEED_RULE, ERROR, FAILS, FAILS_AS_EXPECTED, HOLDS, NOT_RUN, OPS,
+                         PASSES_DEFECT, PRECONDITION_FAILED, SKIPPED)
 
 
 class PreconditionFailed(AssertionError):
@@ -51,6 +60,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
+
+
+def _put(series: Series, seed: int, value: float | None, note: str | None) -> None:
+    series.values[seed] = None if value is None else float(value)
+    if note:
+        series.notes[seed] = note
 
 
 @dataclass(frozen=True)
@@ -82,10 +97,11 @@ class Threshold:
 
 @dataclass
 class Series:
-    """One check's values over seeds on one set of runs (the experiment, or one control).
+    """One check's values over seeds on one set of runs (the experiment, a control, or the untrained network).
 
     A value is None where the quantity could not be measured at that seed (NotMeasured): it counts as
-    a value that does not pass."""
+    a value that does not pass. `rule` says how the seeds make one verdict: "median" (the median passes),
+    "all" (every seed passes) or "any" (some seed passes: what makes a check hold on a control)."""
 
     op: str
     threshold: float
@@ -102,9 +118,12 @@ class Series:
 
     @property
     def value(self) -> float | None:
-        """The summary over seeds: the median (unmeasured seeds count as failing); None if unmeasured."""
+        """The summary over seeds: the median (unmeasured seeds count as failing); None if unmeasured, NaN
+        where a seed gave a non-finite value (there is no median of those)."""
         if not self.values:
             return None
+        if not self.finite:
+            return math.nan
         median = statistics.median(self._failing() if v is None else v for v in self.values.values())
         return None if median == self._failing() else float(median)
 
@@ -118,20 +137,36 @@ class Series:
         return all(v is None or math.isfinite(v) for v in self.values.values())
 
     @property
+    def passing_seeds(self) -> list[int]:
+        """The seeds at which the value passes the threshold."""
+        return [seed for seed, v in sorted(self.values.items()) if self.holds_for(v)]
+
+    @property
     def passed(self) -> bool:
-        if not self.values:
+        if not self.values or not self.finite:
             return False
         if self.rule == "all":
-            return all(self.holds_for(v) for v in self.values.values())
+            return len(self.passing_seeds) == len(self.values)
+        if self.rule == CONTROL_SEED_RULE:
+            return bool(self.passing_seeds)
         return self.holds_for(self.value)
 
     @property
     def note(self) -> str | None:
         return "; ".join(f"seed {s}: {n}" for s, n in sorted(self.notes.items())) or None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"values": {str(k): v for k, v in self.values.items()}, "value": self.value,
-                "spread": self.spread, "passed": self.passed, "note": self.note}
+    def seeds_text(self) -> str:
+        """"at 2/5 seeds (1, 3)": where the value passes."""
+        passing = self.passing_seeds
+        return (f"at {len(passing)}/{len(self.values)} seeds"
+                + (f" ({', '.join(map(str, passing))})" if 0 < len(passing) < len(self.values) else ""))
+
+    def to_dict(self, *, interval: bool = False) -> dict[str, Any]:
+        out = {"values": {str(k): v for k, v in self.values.items()}, "value": self.value, "spread": self.spread,
+               "rule": self.rule, "passed": self.passed, "passing_seeds": self.passing_seeds, "note": self.note}
+        if interval:
+            out["interval"] = seed_interval(self.values)
+        return out
 
 
 @dataclass
@@ -152,6 +187,7 @@ class CheckRecord:
     rule: str
     series: Series
     controls: dict[tuple[str, str], Series] = field(default_factory=dict)   # (role, experiment) -> values
+    untrained: Series | None = None    # the experiment's untrained network (any seed passing counts)
 
     def control_status(self, key: tuple[str, str], ref: ControlRef | None) -> str:
         series = self.controls[key]
@@ -193,9 +229,7 @@ class ClaimRecord:
                note: str | None = None) -> bool:
         """Record the claim's check `name` at one seed (value None: not measurable, with a note)."""
         series = self._check(name, threshold).series
-        series.values[seed] = None if value is None else float(value)
-        if note:
-            series.notes[seed] = note
+        _put(series, seed, value, note)
         return series.holds_for(series.values[seed])
 
     def add_control(self, role: str, experiment: str, description: str) -> ControlRef:
@@ -216,10 +250,17 @@ class ClaimRecord:
         """Record check `name` measured at one seed on a control, where it is expected NOT to hold."""
         check = self._check(name, threshold)
         self.add_control(role, experiment, description)
-        series = check.controls.setdefault((role, experiment), Series(threshold.op, check.limit, check.rule))
-        series.values[seed] = None if value is None else float(value)
-        if note:
-            series.notes[seed] = note
+        series = check.controls.setdefault((role, experiment), Series(threshold.op, check.limit, CONTROL_SEED_RULE))
+        _put(series, seed, value, note)
+
+    def record_untrained(self, name: str, threshold: Threshold, value: float | None, *, seed: int = 0,
+                         note: str | None = None) -> None:
+        """Record check `name` at one seed on the experiment's untrained network (value None: not
+        measurable there, with the reason)."""
+        check = self._check(name, threshold)
+        if check.untrained is None:
+            check.untrained = Series(threshold.op, check.limit, CONTROL_SEED_RULE)
+        _put(check.untrained, seed, value, note)
 
     # The plain form for hand-written claims (and tests): a comparison stated inline.
     def check(self, name: str, value: float, op: str, threshold: float, *, why: str, seed: int = 0,
@@ -281,7 +322,10 @@ class ClaimRecord:
         if not self.checks:
             suite.append("the test recorded no check")
         for c in self.checks.values():
-            if not c.series.passed:
+            if not c.series.finite:
+                suite.append(f"check {c.name!r} gave a non-finite value on its experiment ({c.series.values}); "
+                             f"a seed without a usable value is an error, not absorbed by the median")
+            elif not c.series.passed:
                 shown = "not measured" if c.series.value is None else f"{c.series.value:.4g}"
                 failed.append(f"{c.name}: {shown} {c.threshold.op} {c.limit:g} does not hold ({c.threshold.why})"
                               + (f" [{c.series.note}]" if c.series.note else ""))
@@ -291,8 +335,10 @@ class ClaimRecord:
                 status = c.control_status(key, self.control_refs.get(key))
                 role, experiment = key
                 if status == PASSES_DEFECT:
-                    failed.append(f"check {c.name!r} holds on its control {experiment} ({role}: {series.value:.4g} "
-                                  f"{c.threshold.op} {c.limit:g}) too, so it cannot tell")
+                    shown = ", ".join(f"{series.values[s]:.4g}" for s in series.passing_seeds)
+                    failed.append(f"check {c.name!r} holds on its control {experiment} ({role}: {shown} "
+                                  f"{c.threshold.op} {c.limit:g}) {series.seeds_text()} too, so it cannot tell; a "
+                                  f"control must fail at every seed")
                 elif status == CONTROL_ERROR and not (self.control_refs.get(key) and self.control_refs[key].error):
                     suite.append(f"check {c.name!r} gave a non-finite value on its control {experiment} "
                                  f"({series.values})")
@@ -314,7 +360,9 @@ class ClaimRecord:
         checks = []
         for c in self.checks.values():
             entry = {"name": c.name, "op": c.threshold.op, "threshold": c.limit, "why": c.threshold.why,
-                     "source": c.threshold.source, "rule": c.rule, **c.series.to_dict(), "controls": []}
+                     "source": c.threshold.source, "rule": c.rule, "tolerance": self.info.check_tolerance(c.name),
+                     **c.series.to_dict(interval=True),
+                     "untrained": c.untrained.to_dict() if c.untrained is not None else None, "controls": []}
             for key, series in c.controls.items():
                 ref = self.control_refs.get(key) or ControlRef(*key, description=key[1])
                 entry["controls"].append({"role": ref.role, "experiment": ref.experiment,
@@ -328,8 +376,9 @@ class ClaimRecord:
             "id": self.info.id, "paper": self.info.paper, "statement": self.info.statement,
             "tier": self.tier, "experiment": self.experiment, "experiments": self.experiments,
             "test": self.nodeid, "seeds": self.seeds, "seed_rule": self.info.seed_rule,
-            "tolerance": self.info.tolerance,
+            "tolerance": primary["tolerance"] if primary and primary["tolerance"] is not None else self.info.tolerance,
             "value": primary["value"] if primary else None,
+            "interval": primary["interval"] if primary else None,
             "threshold": primary["threshold"] if primary else None,
             "op": primary["op"] if primary else None,
             "checks": checks, "verdict": self.outcome_verdict(), "controls": controls,

@@ -1,5 +1,10 @@
 """The Runs a claims session reads: trained once (or loaded from the cache), never trained when the
-session says so (--fg-train never), in which case a missing run fails with the command that makes it."""
+session says so (--fg-train never), in which case a missing run fails with the command that makes it.
+
+A claim is skipped only when its data is not on this machine (fgcore.errors.NotFoundError, which the
+data sets raise with where they looked and how to get the data); any other error while training, a
+FileNotFoundError of a broken cache or archive included, is an error of that claim, never a skip.
+`fgcore compare` fails when a claim its baseline measured is skipped."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ..errors import NotFoundError
 from ..experiments import Experiment, Fixtures
 from .options import SuiteOptions
 
@@ -35,7 +41,7 @@ class RunProvider:
                             f"--fg-train=never; produce it with: {command}", pytrace=False)
             try:
                 run = train(spec, cache=options.cache, device=options.device, progress=False)
-            except FileNotFoundError as exc:
+            except NotFoundError as exc:   # only data that is not on this machine; any other error is one
                 pytest.skip(f"data for experiment {name} not found: {exc}")
             out.append((point, run))
         return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from typing import Any
 
@@ -48,6 +49,7 @@ class Run(ClassesFromMeta):
     run.snapshot_epochs          epochs with stored features
     run.distance_matrix(epoch, kind)  class distance matrix D (eq. 6) of that epoch's statistics pass
     run.superclass_of            original class -> training label (labelings that merge classes) or None
+    run.untrained()              the same run seen as if it had ended at epoch 0 (UntrainedRun)
     """
 
     def __init__(self, entry: Entry):
@@ -137,3 +139,62 @@ class Run(ClassesFromMeta):
     def final_train_accuracy(self) -> float:
         """Training accuracy (eval mode, training labels) at the last epoch with statistics."""
         return float(self.record("last")["train_acc"])
+
+    def untrained(self) -> "UntrainedRun":
+        """This run as if it had ended before training: its untrained network (see UntrainedRun)."""
+        return UntrainedRun(self)
+
+
+class UntrainedRun(Run):
+    """A Run seen as if it had ended at epoch 0: the untrained network it started from.
+
+    Every epoch it offers is 0 ("last" and "first" too): features, distance matrices, statistics and
+    history records are those of the run's epoch 0, so a measure reads the untrained network unchanged.
+    A measure that needs a snapshot after training starts (an emergence epoch, a lead, a fall from
+    epoch 0 to later) finds none; a ratio of the last value to the untrained one is 1 here. Its `key`
+    differs from the run's (results kept per key in a process must not mix the two): it is a digest of
+    what the untrained network gives (its epoch-0 features, labels and superclasses), so runs that start
+    from the same network (the configurations of a grid at one seed) share their results; `entry` is the
+    run's, and results stored there are keyed by the concrete epoch they read.
+    """
+
+    EPOCH = 0
+
+    def __init__(self, run: Run):
+        missing = [what for what, epochs in (("features", run.snapshot_epochs), ("statistics", run.stats_epochs))
+                   if self.EPOCH not in epochs]
+        if missing:
+            raise ValueError(f"{run}: no {' and no '.join(missing)} stored at epoch 0, so its untrained network "
+                             f"cannot be read; keep epoch 0 among its snapshot_epochs")
+        self.__dict__.update(run.__dict__)   # the same entry, spec and what the run already loaded
+        self.trained = run
+
+    def __repr__(self) -> str:
+        return f"UntrainedRun({self.spec.short}, key={self.trained.key[:12]})"
+
+    @functools.cached_property
+    def key(self) -> str:
+        digest = hashlib.sha256()
+        arrays = [self.features(self.EPOCH, split) for split in SPLITS]
+        arrays += [self.labels(split, kind) for split in SPLITS for kind in LABEL_KINDS]
+        if self.superclass_of is not None:
+            arrays.append(self.superclass_of)
+        for array in arrays:
+            array = np.ascontiguousarray(array)
+            digest.update(f"{array.dtype}{array.shape}".encode() + array.tobytes())
+        return f"epoch0-{digest.hexdigest()[:32]}"
+
+    @property
+    def snapshot_epochs(self) -> tuple[int, ...]:
+        return (self.EPOCH,)
+
+    @property
+    def stats_epochs(self) -> tuple[int, ...]:
+        return (self.EPOCH,)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return [r for r in self.trained.history if r["epoch"] == self.EPOCH]
+
+    def untrained(self) -> "UntrainedRun":
+        return self
