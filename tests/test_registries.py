@@ -154,7 +154,7 @@ def test_auto_follows_the_shape_where_a_data_set_declares_nothing(tmp_path):
 def test_resolving_is_pure_and_idempotent(monkeypatch, tmp_path):
     from PIL import Image
 
-    from fgcore.data.image_folder import CIFAR10_CLASSES
+    from fgcore.data.cifar_classes import CIFAR10_CLASSES
 
     for split in ("train", "test"):
         for name in CIFAR10_CLASSES:
