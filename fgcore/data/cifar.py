@@ -286,11 +286,11 @@ def prepare_cifar100(root=None) -> DataStatus:
     return _prepare("cifar100", cifar100_status, root)
 
 
-CIFAR10 = register(DatasetInfo(
+register(DatasetInfo(
     "cifar10", load_cifar10,
     "CIFAR-10 official python archive, or the folder named by FGCORE_CIFAR10=image_folder:<path>",
     augment="crop_flip", normalize="per_channel", status=cifar10_status, prepare=prepare_cifar10,
     resolve_options=_with_source, content=_cifar10_content))
-CIFAR100 = register(DatasetInfo(
+register(DatasetInfo(
     "cifar100", load_cifar100, "CIFAR-100 official python archive, with the 20 official superclasses",
     augment="crop_flip", normalize="per_channel", status=cifar100_status, prepare=prepare_cifar100))

@@ -63,26 +63,9 @@ def distance_heatmaps(data: dict) -> Figure:
     diagonal are outlined (or, when superclasses are contiguous blocks of rows, the blocks are drawn).
     """
     kind = "distance_heatmaps"
-    snapshots = need(data, "snapshots", kind)
-    if not isinstance(snapshots, list) or not snapshots:
-        raise ValueError(f"{kind}: 'snapshots' must be a non-empty list of {{epoch, D}}")
-    mats = []
-    for i, snap in enumerate(snapshots):
-        D = matrix(need(snap, "D", f"{kind} snapshot {i}"), f"snapshot {i} D")
-        if D.shape[0] != D.shape[1]:
-            raise ValueError(f"{kind}: snapshot {i} D must be square, got {D.shape}")
-        mats.append((snap.get("epoch"), D, snap.get("title")))
+    mats = _snapshots(data, kind)
     n = mats[0][1].shape[0]
-    if any(D.shape != (n, n) for _, D, _ in mats):
-        raise ValueError(f"{kind}: every snapshot's D must have the same shape ({n} x {n})")
-    names = [str(c) for c in data.get("class_names") or range(n)]
-    if len(names) != n:
-        raise ValueError(f"{kind}: {len(names)} class_names for a {n} x {n} D")
-    groups = None
-    if data.get("superclass_of") is not None:
-        groups = np.array([str(g) for g in data["superclass_of"]])
-        if len(groups) != n:
-            raise ValueError(f"{kind}: superclass_of has {len(groups)} entries for {n} classes")
+    names, groups = _rows(data, n, kind)
     lines = {_epoch_key(line.get("epoch")): line for line in data.get("lines") or [] if isinstance(line, dict)}
 
     normed = [(epoch, _normalised(D, groups)) for epoch, D, _ in mats]
@@ -101,10 +84,6 @@ def distance_heatmaps(data: dict) -> Figure:
                           (panel + 0.15 * title_lines) * rows + 0.35 + (2.0 if with_lines else 0)))
     grid = fig.add_gridspec(rows + int(with_lines), cols + 1, width_ratios=[1] * cols + [0.06],
                             height_ratios=[1] * rows + ([0.75] if with_lines else []))
-    same = None
-    if groups is not None:
-        same = (groups[:, None] == groups[None, :]) & ~np.eye(n, dtype=bool)
-    blocks = groups is not None and _contiguous(groups)
     image = None
     for i, (epoch, N) in enumerate(normed):
         ax = fig.add_subplot(grid[i // cols, i % cols])
@@ -124,37 +103,81 @@ def distance_heatmaps(data: dict) -> Figure:
             ax.set_xticks([])
             ax.set_yticks([])
         ax.tick_params(length=0)
-        if same is not None and same.any():
-            if blocks:
-                starts = [0] + [j for j in range(1, n) if groups[j] != groups[j - 1]] + [n]
-                squares = [Rectangle((a - 0.5, a - 0.5), b - a, b - a) for a, b in zip(starts, starts[1:])]
-                ax.add_collection(PatchCollection(squares, facecolors="none", edgecolors="#56B4E9",
-                                                  linewidths=1.0))
-            else:
-                cells = [Rectangle((c - 0.5, r - 0.5), 1, 1) for r, c in zip(*np.nonzero(same))]
-                ax.add_collection(PatchCollection(cells, facecolors="none", edgecolors="#56B4E9",
-                                                  linewidths=0.9 if n <= 20 else 0.4))
+        _outline_superclasses(ax, groups)
     cax = fig.add_subplot(grid[:rows, cols])
     fig.colorbar(image, cax=cax, label="D / mean D across superclasses")
-
     if with_lines:
-        ax = fig.add_subplot(grid[rows, :cols])
         ordered = [lines[_epoch_key(epoch)] for epoch, _ in normed if _epoch_key(epoch) in lines]
-        xs = [_epoch_key(line.get("epoch")) for line in ordered]
-
-        def darkness(line: dict, which: str) -> float:
-            value = line.get(f"darkness_{which}")
-            if value is None and line.get(which) is not None:
-                value = 1.0 - float(line[which])
-            return math.nan if value is None else float(value)
-
-        ax.plot(xs, [darkness(line, "diagonal") for line in ordered], marker="o", color=PALETTE[0],
-                label="diagonal (same original class)")
-        ax.plot(xs, [darkness(line, "same_superclass") for line in ordered], marker="s", color=PALETTE[1],
-                label="superclass lines (same superclass, other class)")
-        ax.set_xlabel(str(data.get("x_label") or "snapshot epoch"))
-        ax.set_ylabel("darkness")
-        ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.0)
-        ax.set_title("darkness = 1 - D / mean D across superclasses  (0: no line, 1: collapsed)", fontsize=8)
-        ax.legend(loc="lower right", ncols=2)
+        _darkness_panel(fig.add_subplot(grid[rows, :cols]), ordered, str(data.get("x_label") or "snapshot epoch"))
     return fig
+
+
+def _snapshots(data: dict, kind: str) -> list[tuple]:
+    """(epoch, D, title) of every snapshot; each D square, all of one shape."""
+    snapshots = need(data, "snapshots", kind)
+    if not isinstance(snapshots, list) or not snapshots:
+        raise ValueError(f"{kind}: 'snapshots' must be a non-empty list of {{epoch, D}}")
+    mats = []
+    for i, snap in enumerate(snapshots):
+        D = matrix(need(snap, "D", f"{kind} snapshot {i}"), f"snapshot {i} D")
+        if D.shape[0] != D.shape[1]:
+            raise ValueError(f"{kind}: snapshot {i} D must be square, got {D.shape}")
+        mats.append((snap.get("epoch"), D, snap.get("title")))
+    n = mats[0][1].shape[0]
+    if any(D.shape != (n, n) for _, D, _ in mats):
+        raise ValueError(f"{kind}: every snapshot's D must have the same shape ({n} x {n})")
+    return mats
+
+
+def _rows(data: dict, n: int, kind: str) -> tuple[list[str], np.ndarray | None]:
+    """The name of every row of D and its superclass (None without superclass_of)."""
+    names = [str(c) for c in data.get("class_names") or range(n)]
+    if len(names) != n:
+        raise ValueError(f"{kind}: {len(names)} class_names for a {n} x {n} D")
+    groups = None
+    if data.get("superclass_of") is not None:
+        groups = np.array([str(g) for g in data["superclass_of"]])
+        if len(groups) != n:
+            raise ValueError(f"{kind}: superclass_of has {len(groups)} entries for {n} classes")
+    return names, groups
+
+
+def _outline_superclasses(ax, groups: np.ndarray | None) -> None:
+    """Outline the same-superclass cells off the diagonal: each superclass's block where superclasses
+    are contiguous blocks of rows, else each cell."""
+    if groups is None:
+        return
+    n = len(groups)
+    same = (groups[:, None] == groups[None, :]) & ~np.eye(n, dtype=bool)
+    if not same.any():
+        return
+    if _contiguous(groups):
+        starts = [0] + [j for j in range(1, n) if groups[j] != groups[j - 1]] + [n]
+        squares = [Rectangle((a - 0.5, a - 0.5), b - a, b - a) for a, b in zip(starts, starts[1:])]
+        ax.add_collection(PatchCollection(squares, facecolors="none", edgecolors="#56B4E9", linewidths=1.0))
+    else:
+        cells = [Rectangle((c - 0.5, r - 0.5), 1, 1) for r, c in zip(*np.nonzero(same))]
+        ax.add_collection(PatchCollection(cells, facecolors="none", edgecolors="#56B4E9",
+                                          linewidths=0.9 if n <= 20 else 0.4))
+
+
+def _darkness(line: dict, which: str) -> float:
+    """darkness_<which> of a lines entry, else 1 - <which> (D over its mean across superclasses)."""
+    value = line.get(f"darkness_{which}")
+    if value is None and line.get(which) is not None:
+        value = 1.0 - float(line[which])
+    return math.nan if value is None else float(value)
+
+
+def _darkness_panel(ax, ordered: list[dict], x_label: str) -> None:
+    """The darkness of the diagonal and of the superclass lines at each snapshot."""
+    xs = [_epoch_key(line.get("epoch")) for line in ordered]
+    ax.plot(xs, [_darkness(line, "diagonal") for line in ordered], marker="o", color=PALETTE[0],
+            label="diagonal (same original class)")
+    ax.plot(xs, [_darkness(line, "same_superclass") for line in ordered], marker="s", color=PALETTE[1],
+            label="superclass lines (same superclass, other class)")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel("darkness")
+    ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.0)
+    ax.set_title("darkness = 1 - D / mean D across superclasses  (0: no line, 1: collapsed)", fontsize=8)
+    ax.legend(loc="lower right", ncols=2)
