@@ -234,12 +234,6 @@ def _lookup(labeling: str) -> tuple[Labeling, int | None]:
     return found, None if k_text is None else int(k_text)
 
 
-def parse_labeling(labeling: str) -> tuple[str, int | None]:
-    """("coarse", 5) from "coarse:5"; ("fine", None) from "fine"; UnknownNameError listing valid forms."""
-    found, k = _lookup(labeling)
-    return (labeling.rsplit(":", 1)[0] if k is not None else labeling), k
-
-
 def get_labeling(labeling: str) -> Labeling:
     """The Labeling descriptor a labeling string names (checks its form)."""
     return _lookup(labeling)[0]
@@ -341,29 +335,29 @@ def _random_natural_samples(y, *, n_classes, k, seed, split, superclass) -> np.n
     return random_groups(natural_map, seed)[y]
 
 
-COARSE = register(Labeling(
+register(Labeling(
     "coarse", "y mod K: K superclasses of C/K classes each (eq. 4)", takes_k=True,
     class_map=lambda n_classes, *, k, seed, superclass_map: coarse(np.arange(n_classes), k, n_classes=n_classes)))
-RANDOM_COARSE = register(Labeling(
+register(Labeling(
     "random_coarse", "a seeded permutation of the classes, then mod K (App. F)", takes_k=True,
     class_map=lambda n_classes, *, k, seed, superclass_map: random_coarse(np.arange(n_classes), k, seed,
                                                                            n_classes=n_classes)))
-FINE = register(Labeling(
+register(Labeling(
     "fine", "y + C * Bernoulli(1/2) per sample: 2C fine labels (eq. 5)",
     sample_labels=lambda y, *, n_classes, k, seed, split, superclass: fine(y, n_classes, seed, split=split),
     n_labels=lambda n_classes, k: 2 * n_classes,
     original_class=lambda n_classes, k: fine_original_class(n_classes)))
-NATURAL = register(Labeling(
+register(Labeling(
     "natural", "the data set's natural superclasses (CIFAR-100's 20, Fashion-MNIST's groups)",
     class_map=lambda n_classes, *, k, seed, superclass_map: _natural_table(n_classes, superclass_map, "natural"),
     sample_labels=lambda y, *, n_classes, k, seed, split, superclass: _per_sample_superclass(
         y, superclass, "natural").copy()))
-RANDOM_NATURAL = register(Labeling(
+register(Labeling(
     "random_natural", "random groups of the natural groups' sizes (Sec. 5's control)",
     class_map=lambda n_classes, *, k, seed, superclass_map: random_groups(
         _natural_table(n_classes, superclass_map, "random_natural"), seed),
     sample_labels=_random_natural_samples))
-IDENTITY = register(Labeling(
+register(Labeling(
     "identity", "the original labels",
     sample_labels=lambda y, *, n_classes, k, seed, split, superclass: identity(y, n_classes=n_classes),
     n_labels=lambda n_classes, k: n_classes,

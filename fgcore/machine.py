@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, MutableMapping
 
+from . import settings
+
 
 # -- threads -------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
@@ -127,6 +129,28 @@ def pin_to_gpu(gpu: str | None, environ: MutableMapping[str, str]) -> None:
     environ["CUDA_VISIBLE_DEVICES"] = "" if gpu is None else gpu
 
 
+def fgcore_import_root() -> str:
+    """The folder that holds the fgcore package this process runs (children must import the same)."""
+    return str(Path(__file__).resolve().parents[1])
+
+
+def child_environment(gpu: str | None, *, cpu_threads: int | None = None) -> dict[str, str]:
+    """The environment of a worker process: this one's, with fgcore importable, pinned to `gpu` (None:
+    the CPU, with `cpu_threads` OpenMP threads unless OMP_NUM_THREADS is set)."""
+    env = settings.child_environment()
+    root = fgcore_import_root()
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONUNBUFFERED"] = "1"
+    pin_to_gpu(gpu, env)
+    if gpu is None:
+        env["FGCORE_DEVICE"] = "cpu"
+        if cpu_threads is not None:
+            env.setdefault("OMP_NUM_THREADS", str(cpu_threads))
+    else:
+        env["FGCORE_DEVICE"] = "cuda"  # the one GPU this process sees
+    return env
+
+
 def _cuda_already_initialised() -> bool:
     torch = sys.modules.get("torch")
     if torch is None:
@@ -206,8 +230,6 @@ def gpu_names() -> list[str]:
 
 
 def _workers_file(cache: str | os.PathLike | None = None) -> Path:
-    from . import settings
-
     return settings.cache_root(cache) / "gpu-check" / "workers-per-gpu.json"
 
 

@@ -18,13 +18,14 @@ from .vocabulary import TERMINAL_ACCURACY
 
 def collapse_curve(run) -> dict[str, Any]:
     """NC1, NC2 and training accuracy at every statistics epoch (Fig. 3), the rest of the collapse
-    family where the run recorded it (NC3, NC4, CDNV, equinorm, equiangularity, test accuracy), and
+    family (fgcore.metrics.METRICS) where the run recorded it, the test accuracy, and
     where the terminal phase began (first epoch with training accuracy >= TERMINAL_ACCURACY; None if
     never)."""
     records = [r for r in run.history if "nc1" in r]
-    curve = {"epochs": [r["epoch"] for r in records], "nc1": [r["nc1"] for r in records],
-             "nc2": [r["nc2"] for r in records], "train_acc": [r["train_acc"] for r in records]}
-    for key in ("nc3", "nc4", "cdnv", "equinorm", "equiangularity", "test_acc"):
+    curve = {"epochs": [r["epoch"] for r in records],
+             **{key: [r[key] for r in records] for key, metric in metrics.METRICS.items() if metric.required},
+             "train_acc": [r["train_acc"] for r in records]}
+    for key in (*(key for key, metric in metrics.METRICS.items() if not metric.required), "test_acc"):
         if records and all(key in r for r in records):
             curve[key] = [r[key] for r in records]
     curve["terminal_epoch"] = next((e for e, a in zip(curve["epochs"], curve["train_acc"])

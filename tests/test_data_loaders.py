@@ -21,9 +21,8 @@ from PIL import Image
 from fgcore.data import DATASETS, Dataset, check, format_statuses, load, prepare, stratified_subset
 from fgcore.data import cifar, idx, paths
 from fgcore.data import status as data_status
-from fgcore.data.cifar import CIFAR100_CLASSES, CIFAR100_SUPERCLASS_MAP
+from fgcore.data.cifar_classes import CIFAR10_CLASSES, CIFAR100_CLASSES, CIFAR100_SUPERCLASS_MAP
 from fgcore.data.idx import FASHION_MNIST_CLASSES, read_idx
-from fgcore.data.image_folder import CIFAR10_CLASSES
 
 # The archive's 20 coarse label names, in its order (the meta file the tests write carries them).
 CIFAR100_SUPERCLASSES = (

@@ -268,7 +268,7 @@ def test_the_page_shows_every_number_and_embeds_every_figure(trained, tmp_path):
     for name in ("NC1", "NC2", "NC3", "NC4", "CDNV", "equinorm", "equiangularity", "CLP", "LPO", "distance ratio",
                  "cluster accuracy", "NMI", "ARI", "NMI within superclasses"):
         assert f"<b>{name}</b>" in page, name
-    from fgcore.report.format import num
+    from fgcore.drawing.format import num
 
     for key in ("nc1", "nc3", "nc4", "cdnv", "clp", "distance_ratio", "cluster_acc", "nmi", "ari_within"):
         assert f">{num(m.numbers[key])}</td>" in page, key

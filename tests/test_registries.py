@@ -1,6 +1,8 @@
-"""A new data set, model and labeling are one module each plus a registration, with no edit of any
-fgcore file: registered from the module that defines them, or named by import path in a fixture (which
-also reaches a process that never imported the module, such as `fgcore train` here)."""
+"""A new data set, model, labeling and metric are one module each plus a registration, with no edit of
+any fgcore file: registered from the module that defines them, or (but a metric) named by import path in
+a fixture (which also reaches a process that never imported the module, such as `fgcore train` here). A
+registered metric reaches the trainer's history, `fgcore measure`'s numbers and page, and the collapse
+figure."""
 
 from __future__ import annotations
 
@@ -16,15 +18,18 @@ import pytest
 
 from fgcore import data as fgdata
 from fgcore import labels as fglabels
+from fgcore import metrics as fgmetrics
 from fgcore import models as fgmodels
+from fgcore import run_metrics
 from fgcore.errors import UnknownNameError
 from fgcore.experiments import load_experiment
 from fgcore.train import RunSpec, resolve, train
 
 REPO = Path(__file__).resolve().parents[1]
 
-# Written as a user would: a data set (rings of points, 6 classes), a model and a labeling (classes
-# paired as (c, c + C/2)), each with its descriptor.
+# Written as a user would: a data set (rings of points, 6 classes), a model, a labeling (classes
+# paired as (c, c + C/2)) and a metric of the collapse family (Tr(Sigma_W) / Tr(Sigma_B)), each with its
+# descriptor.
 MODULE = '''
 import math
 
@@ -33,6 +38,7 @@ from torch import nn
 
 from fgcore.data import Dataset, DatasetInfo
 from fgcore.labels import Labeling
+from fgcore.metrics import Curve, Metric
 
 
 def load_rings(split, seed=0, n_per_class=30):
@@ -68,12 +74,23 @@ PAIRS = Labeling("{prefix}pairs", "class c and class c + C/2 share a label",
                  class_map=lambda n_classes, *, k, seed, superclass_map: np.arange(n_classes) % (n_classes // 2))
 
 
+def trace_ratio(stats):
+    between = ((stats.means - stats.global_mean) ** 2).sum(axis=1)
+    return float(stats.traces.mean() / between.mean())
+
+
+TRACE_RATIO = Metric("{prefix}trace_ratio", "Tr(Σ_W)/Tr(Σ_B)", "within- over between-class variance",
+                     direction="falls", collapse_value=0.0, streaming=trace_ratio,
+                     curve=Curve("Tr(Σ_W)/Tr(Σ_B)", style=":", panel="nc1"))
+
+
 def register():
-    import fgcore.data, fgcore.labels, fgcore.models
+    import fgcore.data, fgcore.labels, fgcore.metrics, fgcore.models
 
     fgcore.data.register(RINGS)
     fgcore.models.register("{prefix}net", build)
     fgcore.labels.register(PAIRS)
+    fgcore.metrics.register(TRACE_RATIO)
 '''
 
 
@@ -83,9 +100,10 @@ def user_module(tmp_path, monkeypatch):
     name = f"user_ext_{uuid.uuid4().hex[:8]}"
     (tmp_path / f"{name}.py").write_text(textwrap.dedent(MODULE).replace("{prefix}", name + "_"))
     monkeypatch.syspath_prepend(str(tmp_path))
-    saved = [dict(r) for r in (fgdata.DATASETS, fgmodels.MODELS, fglabels.LABELINGS)]
+    registries = (fgdata.DATASETS, fgmodels.MODELS, fglabels.LABELINGS, fgmetrics.METRICS)
+    saved = [dict(r) for r in registries]
     yield name
-    for registry, before in zip((fgdata.DATASETS, fgmodels.MODELS, fglabels.LABELINGS), saved):
+    for registry, before in zip(registries, saved):
         registry.clear()
         registry.update(before)
 
@@ -109,6 +127,33 @@ def test_registered_from_its_own_module(user_module, tmp_path):
     np.testing.assert_array_equal(run.superclass_of, np.arange(6) % 3)
     assert run.n_train_classes == 3 and run.features("last").shape == (180, 8)
     assert run.key == resolved.key and run.spec == resolved
+
+
+def test_a_metric_reaches_the_history_the_measured_numbers_the_page_and_the_figure(user_module, tmp_path):
+    import importlib
+
+    from fgcore.drawing.collapse import nc_curves
+    from fgcore.measure import NUMBERS, measure
+
+    module = importlib.import_module(user_module)
+    module.register()
+    p, key = user_module + "_", f"{user_module}_trace_ratio"
+    run = train(_tiny(dataset=f"{p}rings", model=f"{p}net", labeling=f"{p}pairs", model_args={"width": 8}),
+                cache=tmp_path / "cache")
+    assert all(key in record for record in run.history if "nc1" in record)
+    for epoch in run.snapshot_epochs:   # streamed by the trainer = the function on the saved features
+        stats = fgmetrics.class_statistics(run.features(epoch), run.labels("train", "train"))
+        np.testing.assert_allclose(run.record(epoch)[key], module.trace_ratio(stats), rtol=1e-9)
+    curve = run_metrics.collapse_curve(run)
+    legend = [text.get_text() for text in nc_curves(curve).axes[0].get_legend().get_texts()]
+    assert curve[key] == [r[key] for r in run.history if "nc1" in r] and legend[-1].startswith("Tr(Σ_W)/Tr(Σ_B): ")
+
+    m = measure(f"{p}net", f"{p}rings", f"{p}pairs", checkpoint=run.path / "checkpoint.pt",
+                model_args={"width": 8}, cache=tmp_path / "measure", clp=False)
+    np.testing.assert_allclose(m.numbers[key], run.record("last")[key], rtol=1e-9)
+    assert list(m.numbers)[:8] == [*fgmetrics.METRICS] and NUMBERS[key] == (
+        "Tr(Σ_W)/Tr(Σ_B)", "within- over between-class variance", "→ 0")
+    assert f"<b>Tr(Σ_W)/Tr(Σ_B)</b>" in m.report(tmp_path / "page.html").read_text()
 
 
 def test_named_by_import_path_in_a_fixture(user_module, tmp_path, monkeypatch):
@@ -154,7 +199,7 @@ def test_auto_follows_the_shape_where_a_data_set_declares_nothing(tmp_path):
 def test_resolving_is_pure_and_idempotent(monkeypatch, tmp_path):
     from PIL import Image
 
-    from fgcore.data.image_folder import CIFAR10_CLASSES
+    from fgcore.data.cifar_classes import CIFAR10_CLASSES
 
     for split in ("train", "test"):
         for name in CIFAR10_CLASSES:

@@ -23,7 +23,9 @@ from PIL import Image
 
 from fgcore.suite.catalog import CLAIMS
 from fgcore.cli import main as fgcore_main
-from fgcore.report import build, figures
+from fgcore.drawing import page as drawing_page
+from fgcore.drawing.render import KINDS, render
+from fgcore.report import build
 from fgcore.report.html import anchor, render_page
 from fgcore.vocabulary import CONTROL_STATUSES, VERDICTS
 from fgcore.suite.html_columns import HEADERS, add_header, add_row, claim_record
@@ -65,7 +67,7 @@ def test_sample_covers_every_claim_id_figure_kind_verdict_and_control_status():
     payload = sample()
     assert {r["id"] for r in payload["claims"]} == set(CLAIMS)
     kinds = {f["kind"] for r in payload["claims"] for f in r["figures"]}
-    assert kinds == set(figures.KINDS) - MEASURE_PAGE_KINDS
+    assert kinds == set(KINDS) - MEASURE_PAGE_KINDS
     assert {r["verdict"] for r in payload["claims"]} == set(VERDICTS)
     per_check = {c["status"] for r in payload["claims"] for check in r["checks"] for c in check["controls"]}
     assert per_check == set(CONTROL_STATUSES)
@@ -110,7 +112,7 @@ def test_every_claim_id_and_record_has_its_row_and_section(built):
 def test_every_embedded_image_decodes_and_is_not_blank(built):
     _, page = built
     images = PNG.findall(page)
-    drawn = [f["kind"] for r in sample()["claims"] for f in r["figures"] if f["kind"] in figures.KINDS]
+    drawn = [f["kind"] for r in sample()["claims"] for f in r["figures"] if f["kind"] in KINDS]
     # each record's figures, and one "overview" figure again at the top of the page
     assert "overview" in drawn and len(images) == len(drawn) + 1
     for encoded in images:
@@ -353,7 +355,7 @@ def test_the_same_input_gives_the_same_bytes(tmp_path):
     for record in payload["claims"]:
         for figure in record["figures"]:
             first_with_kind.setdefault(figure["kind"], record)
-    assert set(first_with_kind) == set(figures.KINDS) - MEASURE_PAGE_KINDS
+    assert set(first_with_kind) == set(KINDS) - MEASURE_PAGE_KINDS
     payload["claims"] = list({r["test"]: r for r in first_with_kind.values()}.values())
     first = build(payload, tmp_path / "a", dpi=DPI).read_bytes()
     assert build(copy.deepcopy(payload), tmp_path / "b", dpi=DPI).read_bytes() == first
@@ -363,25 +365,25 @@ def test_figures_drawn_in_parallel_are_those_drawn_one_by_one(monkeypatch):
     """A page with many figures draws them in child processes first; the PNGs are byte for byte the
     ones its own process draws, and a figure a child cannot draw is left to the page's process, which
     shows why."""
-    from fgcore.report import page_figures
+    from fgcore.report.page_figures import figure_view
 
-    entries = [f for r in sample()["claims"] for f in r["figures"] if f["kind"] in figures.KINDS]
+    entries = [f for r in sample()["claims"] for f in r["figures"] if f["kind"] in KINDS]
     broken = {"kind": "nc_curves", "data": {"epochs": [0, 1], "nc1": [1.0, 0.5]}}
-    monkeypatch.setattr(page_figures, "PARALLEL_FROM", 2)
-    parallel = page_figures.FigureCache(DPI)
+    monkeypatch.setattr(drawing_page, "PARALLEL_FROM", 2)
+    parallel = drawing_page.FigureCache(DPI)
     parallel.prerender(entries + [broken], processes=2)
-    assert len(parallel._done) == len({page_figures._key(e["kind"], e["data"]) for e in entries})
-    serial = page_figures.FigureCache(DPI)
+    assert len(parallel._done) == len({drawing_page.figure_key(e["kind"], e["data"]) for e in entries})
+    serial = drawing_page.FigureCache(DPI)
     for entry in entries:
         assert parallel.png(entry["kind"], entry["data"]) == serial.png(entry["kind"], entry["data"])
-    view = page_figures.figure_view(broken, parallel, "a record")
+    view = figure_view(broken, parallel, "a record")
     assert view["state"] == "error" and "no 'nc2'" in view["error"]
 
 
 def test_svg_output_is_deterministic_too():
     data = next(f["data"] for r in sample()["claims"] for f in r["figures"] if f["kind"] == "clp_bars")
-    first = figures.render("clp_bars", data, fmt="svg", dpi=DPI)
-    assert first == figures.render("clp_bars", data, fmt="svg", dpi=DPI)
+    first = render("clp_bars", data, fmt="svg", dpi=DPI)
+    assert first == render("clp_bars", data, fmt="svg", dpi=DPI)
     assert b"<dc:date>" not in first
 
 
@@ -393,7 +395,7 @@ def test_svg_output_is_deterministic_too():
 ])
 def test_figure_functions_reject_malformed_data_with_a_clear_message(kind, data, message):
     with pytest.raises(ValueError, match=message):
-        figures.render(kind, data, dpi=DPI)
+        render(kind, data, dpi=DPI)
 
 
 def test_fgcore_report_command(tmp_path, capsys):

@@ -186,6 +186,45 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
     >>> result.discovery.cluster_accuracy, result.discovery.nmi_within, result.discovery.ari_within
     (1.0, 1.0, 1.0)
     """
+    embedding, kmeans_n_init, perplexity = _settings(embedding, kmeans_n_init, perplexity, defaults)
+    labels = _check_inputs(H_tr, coarse_tr, H_te, y_te, y_tr)
+    k_of = _clusters_per_superclass(clusters_per_superclass, labels.superclasses, labels.sup_of_class,
+                                    np.bincount(labels.sup_codes, minlength=len(labels.superclasses)))
+    found = _cluster_superclasses(labels, k_of, embedding=embedding, random_state=random_state,
+                                  perplexity=perplexity, kmeans_n_init=kmeans_n_init, n_jobs=n_jobs,
+                                  defaults=defaults, tsne_backend_name=tsne_backend_name)
+    pred_clusters, train_clusters, backend_used, converged = fit_probe(
+        labels.Htr, found.reconstructed, labels.Hte, random_state=random_state, C=probe_C,
+        standardize=standardize, backend=probe_backend, defaults=defaults,
+    )
+    cluster_to_class = _best_mapping(pred_clusters, labels.te_codes, found.sup_of_cluster, labels.sup_of_class,
+                                     found.n_clusters)
+    probe = ProbeResult(
+        accuracy=float(np.mean(cluster_to_class[pred_clusters] == labels.te_codes)),
+        train_accuracy=float(np.mean(train_clusters == found.reconstructed)),
+        predictions=pred_clusters, classes=np.arange(found.n_clusters), backend=backend_used,
+        converged=converged,
+    )
+    settings = {
+        "embedding": embedding,
+        "tsne_backend": (tsne_backend_name or tsne_backend()) if embedding == "tsne" else None,
+        "perplexity": perplexity,
+        "effective_perplexity": found.perplexities,
+        "clusters_per_superclass": {labels.superclasses[i].item(): int(k_of[i])
+                                    for i in range(len(labels.superclasses))},
+        "kmeans_n_init": kmeans_n_init,
+        "probe_C": defaults.probe_C if probe_C is None else probe_C,
+        "standardize": defaults.standardize if standardize is None else standardize,
+        "probe_backend": backend_used,
+        "random_state": random_state,
+        "defaults": defaults,
+    }
+    return _result(labels, found, cluster_to_class, probe, settings)
+
+
+def _settings(embedding: str | None, kmeans_n_init: int | None, perplexity: float | None,
+              defaults: CLPDefaults) -> tuple[str, int, float]:
+    """The embedding, k-means restarts and perplexity: given, else the defaults; checked."""
     embedding = defaults.embedding if embedding is None else embedding
     if embedding not in METHODS:
         raise ValueError(f"embedding must be one of {METHODS}; got {embedding!r}.")
@@ -193,7 +232,25 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
     perplexity = defaults.perplexity if perplexity is None else float(perplexity)
     if not perplexity > 0:
         raise ValueError(f"perplexity must be positive; got {perplexity!r}.")
+    return embedding, kmeans_n_init, perplexity
 
+
+@dataclass(frozen=True, eq=False)
+class _Labels:
+    """The validated inputs as codes: original classes (sorted) and superclasses (sorted), each training
+    sample's class and superclass code, each class's superclass code, each test sample's class code."""
+
+    Htr: Any
+    Hte: Any
+    classes: np.ndarray
+    superclasses: np.ndarray
+    codes_tr: np.ndarray
+    sup_codes: np.ndarray
+    sup_of_class: np.ndarray
+    te_codes: np.ndarray
+
+
+def _check_inputs(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, y_tr: Any) -> _Labels:
     Htr, Hte, lcoarse, lte = check_probe_inputs(H_tr, coarse_tr, H_te, y_te,
                                                 ("H_tr", "coarse_tr", "H_te", "y_te"))
     ltr = check_labels(y_tr, Htr.shape[0], "y_tr", "H_tr")
@@ -210,16 +267,39 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
             f"y_te has classes {unknown[:10].tolist()} that never occur in y_tr; CLP can only map "
             "clusters to classes seen in training."
         )
-    te_codes = np.searchsorted(classes, y_te_values)
-    k_of = _clusters_per_superclass(clusters_per_superclass, superclasses, sup_of_class,
-                                    np.bincount(sup_codes, minlength=len(superclasses)))
+    return _Labels(Htr=Htr, Hte=Hte, classes=classes, superclasses=superclasses, codes_tr=codes_tr,
+                   sup_codes=sup_codes, sup_of_class=sup_of_class,
+                   te_codes=np.searchsorted(classes, y_te_values))
 
-    X_tr = _as_numpy_features(Htr)
-    reconstructed = np.empty(Htr.shape[0], dtype=np.int64)
+
+@dataclass(frozen=True, eq=False)
+class _Clusters:
+    """The clusters of every superclass: each training sample's cluster id (numbered across
+    superclasses), each cluster's superclass code, and per superclass the embedding, the purity and
+    ARI of its clusters against the original classes, and the perplexity t-SNE used."""
+
+    reconstructed: np.ndarray
+    sup_of_cluster: np.ndarray
+    embeddings: dict
+    purity: dict
+    ari: dict
+    perplexities: dict
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.sup_of_cluster.size)
+
+
+def _cluster_superclasses(labels: _Labels, k_of: np.ndarray, *, embedding: str, random_state: int,
+                          perplexity: float, kmeans_n_init: int, n_jobs: int | None, defaults: CLPDefaults,
+                          tsne_backend_name: str | None) -> _Clusters:
+    """Embed each superclass's training features and k-means them into its clusters."""
+    X_tr = _as_numpy_features(labels.Htr)
+    reconstructed = np.empty(labels.Htr.shape[0], dtype=np.int64)
     sup_of_cluster, embeddings, purity, ari, perplexities = [], {}, {}, {}, {}
     offset = 0
-    for s_code, s_value in enumerate(superclasses.tolist()):
-        rows = np.flatnonzero(sup_codes == s_code)
+    for s_code, s_value in enumerate(labels.superclasses.tolist()):
+        rows = np.flatnonzero(labels.sup_codes == s_code)
         seed = _seed(random_state, s_code)
         k = k_of[s_code]
         if embedding == "tsne":
@@ -230,65 +310,46 @@ def cluster_and_probe(H_tr: Any, coarse_tr: Any, H_te: Any, y_te: Any, *, y_tr: 
         reconstructed[rows] = offset + local
         sup_of_cluster += [s_code] * k
         offset += k
-        purity[s_value], ari[s_value] = _purity_ari(codes_tr[rows], local)
+        purity[s_value], ari[s_value] = _purity_ari(labels.codes_tr[rows], local)
         if embedding != "none":
-            embeddings[s_value] = SuperclassEmbedding(points=points, labels=classes[codes_tr[rows]],
+            embeddings[s_value] = SuperclassEmbedding(points=points, labels=labels.classes[labels.codes_tr[rows]],
                                                       clusters=local, indices=rows)
-    sup_of_cluster = np.asarray(sup_of_cluster, dtype=np.int64)
-    discovery = (discovery_scores(classes[codes_tr], reconstructed, superclasses[sup_codes])
-                 if np.bincount(sup_of_class).max() > 1 else None)
+    return _Clusters(reconstructed=reconstructed, sup_of_cluster=np.asarray(sup_of_cluster, dtype=np.int64),
+                     embeddings=embeddings, purity=purity, ari=ari, perplexities=perplexities)
 
-    pred_clusters, train_clusters, backend_used, converged = fit_probe(
-        Htr, reconstructed, Hte, random_state=random_state, C=probe_C, standardize=standardize,
-        backend=probe_backend, defaults=defaults,
-    )
-    cluster_to_class = _best_mapping(pred_clusters, te_codes, sup_of_cluster, sup_of_class,
-                                     offset)
-    pred_class_codes = cluster_to_class[pred_clusters]
-    correct = pred_class_codes == te_codes
-    coarse_right = sup_of_cluster[pred_clusters] == sup_of_class[te_codes]
-    classes_in = np.bincount(sup_of_class, minlength=len(superclasses))
+
+def _result(labels: _Labels, found: _Clusters, cluster_to_class: np.ndarray, probe: ProbeResult,
+            settings: dict) -> CLPResult:
+    """The CLPResult: the probe's test predictions mapped to classes, scored, with the clusters."""
+    classes, superclasses, sup_of_cluster = labels.classes, labels.superclasses, found.sup_of_cluster
+    pred_clusters = probe.predictions
+    correct = cluster_to_class[pred_clusters] == labels.te_codes
+    coarse_right = sup_of_cluster[pred_clusters] == labels.sup_of_class[labels.te_codes]
+    classes_in = np.bincount(labels.sup_of_class, minlength=len(superclasses))
     chance = float(np.mean(coarse_right / classes_in[sup_of_cluster[pred_clusters]]))
+    discovery = (discovery_scores(classes[labels.codes_tr], found.reconstructed, superclasses[labels.sup_codes])
+                 if np.bincount(labels.sup_of_class).max() > 1 else None)
 
     def value(code):
         return None if code < 0 else classes[code].item()
 
     to_values = np.where(cluster_to_class >= 0, classes[np.maximum(cluster_to_class, 0)], -1)
-    probe = ProbeResult(
-        accuracy=float(np.mean(correct)),
-        train_accuracy=float(np.mean(train_clusters == reconstructed)),
-        predictions=pred_clusters, classes=np.arange(offset), backend=backend_used,
-        converged=converged,
-    )
     return CLPResult(
         accuracy=float(np.mean(correct)),
         coarse_accuracy=float(np.mean(coarse_right)),
         chance=chance,
-        mapping={j: value(cluster_to_class[j]) for j in range(offset)},
-        superclass_of_cluster={j: superclasses[sup_of_cluster[j]].item() for j in range(offset)},
-        purity=purity,
-        mean_purity=float(np.mean(list(purity.values()))),
-        ari=ari,
+        mapping={j: value(cluster_to_class[j]) for j in range(found.n_clusters)},
+        superclass_of_cluster={j: superclasses[sup_of_cluster[j]].item() for j in range(found.n_clusters)},
+        purity=found.purity,
+        mean_purity=float(np.mean(list(found.purity.values()))),
+        ari=found.ari,
         discovery=discovery,
-        embeddings=embeddings if embedding != "none" else None,
-        reconstructed_labels=reconstructed,
-        reconstructed_classes=to_values[reconstructed],
+        embeddings=found.embeddings if settings["embedding"] != "none" else None,
+        reconstructed_labels=found.reconstructed,
+        reconstructed_classes=to_values[found.reconstructed],
         predictions=to_values[pred_clusters],
         probe=probe,
-        settings={
-            "embedding": embedding,
-            "tsne_backend": (tsne_backend_name or tsne_backend()) if embedding == "tsne" else None,
-            "perplexity": perplexity,
-            "effective_perplexity": perplexities,
-            "clusters_per_superclass": {superclasses[i].item(): int(k_of[i])
-                                        for i in range(len(superclasses))},
-            "kmeans_n_init": kmeans_n_init,
-            "probe_C": defaults.probe_C if probe_C is None else probe_C,
-            "standardize": defaults.standardize if standardize is None else standardize,
-            "probe_backend": backend_used,
-            "random_state": random_state,
-            "defaults": defaults,
-        },
+        settings=settings,
     )
 
 

@@ -15,7 +15,8 @@ from . import digits, idx, cifar, synthetic, image_folder  # noqa: F401,I001
 from .availability import check, prepare
 from .dataset import SPLITS, Dataset, stratified_subset
 from .loaders import IMAGE_FOLDER_PREFIX, load
-from .registry import (DATASETS, DatasetInfo, augmentation_for_shape, get, normalization_for_shape, register,
+from .lookup import get
+from .registry import (DATASETS, DatasetInfo, augmentation_for_shape, normalization_for_shape, register,
                        register_family)
 from .status import DataStatus, format_statuses
 from .synthetic import gaussian_mixture, theory_clusters

@@ -7,7 +7,8 @@ Both return `DataStatus` records whose ``str()`` is what a person should read.
 
 from __future__ import annotations
 
-from .registry import DATASETS, get
+from .lookup import get
+from .registry import DATASETS
 from .status import DataStatus, format_statuses
 
 __all__ = ["DataStatus", "check", "format_statuses", "prepare"]

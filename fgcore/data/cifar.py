@@ -24,8 +24,9 @@ import numpy as np
 
 from .. import settings
 from ..errors import NotFoundError, SpecError
+from .cifar_classes import CIFAR10_CLASSES, CIFAR100_CLASSES, CIFAR100_SUPERCLASS_MAP
 from .dataset import Dataset, check_split
-from .image_folder import CIFAR10_CLASSES, content_digest, load_image_folder
+from .image_folder import content_digest, load_image_folder
 from .paths import data_cache_dir, data_home, format_looked_in, unique
 from .registry import DatasetInfo, register
 from .status import DataStatus
@@ -34,28 +35,6 @@ CIFAR10_DIR, CIFAR10_TARBALL = "cifar-10-batches-py", "cifar-10-python.tar.gz"
 CIFAR100_DIR, CIFAR100_TARBALL = "cifar-100-python", "cifar-100-python.tar.gz"
 CIFAR10_FILES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"], "meta": "batches.meta"}
 CIFAR100_FILES = {"train": ["train"], "test": ["test"], "meta": "meta"}
-
-CIFAR100_CLASSES = (
-    "apple", "aquarium_fish", "baby", "bear", "beaver", "bed", "bee", "beetle", "bicycle", "bottle",
-    "bowl", "boy", "bridge", "bus", "butterfly", "camel", "can", "castle", "caterpillar", "cattle",
-    "chair", "chimpanzee", "clock", "cloud", "cockroach", "couch", "crab", "crocodile", "cup", "dinosaur",
-    "dolphin", "elephant", "flatfish", "forest", "fox", "girl", "hamster", "house", "kangaroo", "keyboard",
-    "lamp", "lawn_mower", "leopard", "lion", "lizard", "lobster", "man", "maple_tree", "motorcycle", "mountain",
-    "mouse", "mushroom", "oak_tree", "orange", "orchid", "otter", "palm_tree", "pear", "pickup_truck", "pine_tree",
-    "plain", "plate", "poppy", "porcupine", "possum", "rabbit", "raccoon", "ray", "road", "rocket",
-    "rose", "sea", "seal", "shark", "shrew", "skunk", "skyscraper", "snail", "snake", "spider",
-    "squirrel", "streetcar", "sunflower", "sweet_pepper", "table", "tank", "telephone", "television", "tiger", "tractor",
-    "train", "trout", "tulip", "turtle", "wardrobe", "whale", "willow_tree", "wolf", "woman", "worm",
-)  # fmt: skip
-#: The archive's fine -> coarse relation; used only to complete the map for fine classes that a
-#: (tiny, hand-made) archive split does not contain. Real archives hold every class in both splits.
-CIFAR100_SUPERCLASS_MAP = np.array([
-    4, 1, 14, 8, 0, 6, 7, 7, 18, 3, 3, 14, 9, 18, 7, 11, 3, 9, 7, 11,
-    6, 11, 5, 10, 7, 6, 13, 15, 3, 15, 0, 11, 1, 10, 12, 14, 16, 9, 11, 5,
-    5, 19, 8, 8, 15, 13, 14, 17, 18, 10, 16, 4, 17, 4, 2, 0, 17, 4, 18, 17,
-    10, 3, 2, 12, 12, 16, 12, 1, 9, 19, 2, 10, 0, 1, 16, 12, 9, 13, 15, 13,
-    16, 19, 2, 4, 6, 19, 5, 5, 8, 19, 18, 1, 2, 15, 6, 0, 17, 8, 14, 13,
-], dtype=np.int64)  # fmt: skip
 
 CIFAR_HOW_TO_GET = {
     "cifar10": (
@@ -307,11 +286,11 @@ def prepare_cifar100(root=None) -> DataStatus:
     return _prepare("cifar100", cifar100_status, root)
 
 
-CIFAR10 = register(DatasetInfo(
+register(DatasetInfo(
     "cifar10", load_cifar10,
     "CIFAR-10 official python archive, or the folder named by FGCORE_CIFAR10=image_folder:<path>",
     augment="crop_flip", normalize="per_channel", status=cifar10_status, prepare=prepare_cifar10,
     resolve_options=_with_source, content=_cifar10_content))
-CIFAR100 = register(DatasetInfo(
+register(DatasetInfo(
     "cifar100", load_cifar100, "CIFAR-100 official python archive, with the 20 official superclasses",
     augment="crop_flip", normalize="per_channel", status=cifar100_status, prepare=prepare_cifar100))

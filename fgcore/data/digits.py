@@ -57,6 +57,6 @@ def digits_status(root=None) -> DataStatus:
                       how_to_get="pip install scikit-learn (the digits ship with it).")
 
 
-DIGITS = register(DatasetInfo(
+register(DatasetInfo(
     "digits", load_digits, "sklearn's 8x8 handwritten digits (bundled), fixed stratified 75/25 split",
     augment="none", normalize="per_channel", status=digits_status))

@@ -160,7 +160,7 @@ def prepare_fashion_mnist(root=None) -> status.DataStatus:
                            f"installed {APT_PACKAGE} but its files were not found where expected.")
 
 
-FASHION_MNIST = register(DatasetInfo(
+register(DatasetInfo(
     "fashion_mnist", load_fashion_mnist,
     "Fashion-MNIST idx files (Debian package dataset-fashion-mnist or $FGCORE_DATA)",
     augment="none", normalize="per_channel", status=fashion_mnist_status, prepare=prepare_fashion_mnist))

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import NotFoundError
 from ..fileio import atomic_open
+from .cifar_classes import KNOWN_ORDERS
 from .dataset import SPLITS, Dataset, check_split
 from .paths import data_cache_dir
 from .registry import DatasetInfo, register_family
@@ -34,16 +35,6 @@ from .registry import DatasetInfo, register_family
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _CACHE_FORMAT_VERSION = 1
 _DECODE_CHUNK = 8192  # files read and decoded per batch: bounds the memory held by encoded bytes
-
-CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-)  # fmt: skip
-
-
-def _known_orders() -> list[tuple[str, ...]]:
-    from .cifar import CIFAR100_CLASSES  # the official fine-label order, written out there
-
-    return [CIFAR10_CLASSES, CIFAR100_CLASSES]
 
 
 def _natural_key(name: str):
@@ -53,7 +44,7 @@ def _natural_key(name: str):
 def class_order(names) -> tuple[str, ...]:
     """Official order if `names` are exactly the classes of a known data set, else sorted by name."""
     names = set(names)
-    for known in _known_orders():
+    for known in KNOWN_ORDERS:
         if names == set(known):
             return tuple(known)
     return tuple(sorted(names))

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import UnknownNameError
 from .dataset import Dataset, check_split, split_seed, stratified_subset
-from .registry import get
+from .lookup import get
 
 IMAGE_FOLDER_PREFIX = "image_folder:"
 # Arguments load() hands to a data set's loader when its signature takes them; the rest are options.

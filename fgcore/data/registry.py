@@ -14,18 +14,16 @@ module that defines its loader and calls `register`:
 
 A name of the form ``image_folder:<path>`` is a class-per-folder tree (fgcore.data.image_folder) and an
 import path ``package.module:attribute`` names a DatasetInfo or a loader callable (fgcore.data.external):
-neither needs a registration, so a sweep's worker processes find them too.
+neither needs a registration, so a sweep's worker processes find them too. fgcore.data.lookup.get finds
+a data set by any of these names.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .. import registry
-from ..errors import UnknownNameError
-from ..import_path import FORM, is_import_path
 from .status import DataStatus
 
 #: The choices a RunSpec's "auto" stands for, and the rule used where a data set declares none.
@@ -116,8 +114,8 @@ class DatasetInfo:
 
 
 DATASETS: dict[str, DatasetInfo] = {}
-# Families of names with an argument after a prefix, e.g. image_folder:<path>: prefix -> info for the name.
-_FAMILIES: dict[str, tuple[str, Callable[[str, str], DatasetInfo]]] = {}
+# Families of names with an argument after a prefix, e.g. image_folder:<path>: prefix -> (usage, factory).
+FAMILIES: dict[str, tuple[str, Callable[[str, str], DatasetInfo]]] = {}
 
 
 def register(info: DatasetInfo, *, replace: bool = False) -> DatasetInfo:
@@ -129,30 +127,4 @@ def register(info: DatasetInfo, *, replace: bool = False) -> DatasetInfo:
 
 def register_family(prefix: str, usage: str, factory: Callable[[str, str], DatasetInfo]) -> None:
     """Names ``<prefix>:<argument>`` map to ``factory(name, argument)``; `usage` shows the form in errors."""
-    _FAMILIES[prefix] = (usage, factory)
-
-
-def valid_names() -> str:
-    """Every accepted form of a data set name, for error messages."""
-    return ", ".join([*DATASETS, *(usage for usage, _ in _FAMILIES.values()), f"an import path {FORM}"])
-
-
-def get(name: str) -> DatasetInfo:
-    """The DatasetInfo of a registered name, an ``image_folder:<path>`` or an import path."""
-    if not isinstance(name, str):
-        raise UnknownNameError(f"a data set name must be a string, one of: {valid_names()}; got {name!r}.")
-    if name in DATASETS:
-        return DATASETS[name]
-    prefix, sep, argument = name.partition(":")
-    if sep and prefix in _FAMILIES:
-        usage, factory = _FAMILIES[prefix]
-        if not argument:
-            raise UnknownNameError(f"data set {name!r} needs a {usage.partition(':')[2].strip('<>')}: {usage}.")
-        return factory(name, argument)
-    if is_import_path(name):
-        from .external import info_for_import_path
-
-        return info_for_import_path(name)
-    close = difflib.get_close_matches(name, DATASETS, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UnknownNameError(f"name={name!r} is not a known data set; valid names: {valid_names()}.{hint}")
+    FAMILIES[prefix] = (usage, factory)

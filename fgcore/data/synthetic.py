@@ -89,48 +89,12 @@ def gaussian_mixture(
     sigma2 = _positive("sigma2", sigma2)
     n_per_class = _positive("n_per_class", n_per_class, integer=True)
     n_superclasses = _positive("n_superclasses", n_superclasses, integer=True)
-    if n_classes % n_superclasses:
-        raise SpecError(
-            f"n_superclasses={n_superclasses} must divide n_classes={n_classes} (superclass = class mod "
-            "n_superclasses, eq. 4, with equally many classes per superclass)."
-        )
-    if n_classes == n_superclasses:
-        raise SpecError(f"n_superclasses={n_superclasses} equals n_classes; a superclass needs >= 2 subclasses.")
-    if tau2 is None:
-        if similar_superclasses is not None and len(tuple(similar_superclasses)) > 0:
-            raise SpecError("similar_superclasses needs tau2 (the spread of similar subclass means, App. B.1).")
-        similar: tuple[int, ...] = ()
-    else:
-        tau2 = float(tau2)
-        if not (tau2 >= 0) or not np.isfinite(tau2):
-            raise SpecError(f"tau2 must be a non-negative finite number, got {tau2!r}.")
-        similar = tuple(range(n_superclasses // 2)) if similar_superclasses is None else tuple(similar_superclasses)
-        bad = [s for s in similar if not isinstance(s, (int, np.integer)) or not 0 <= s < n_superclasses]
-        if bad or len(set(similar)) != len(similar):
-            raise SpecError(
-                f"similar_superclasses={similar!r} must be distinct superclass indices in 0..{n_superclasses - 1}."
-            )
-        similar = tuple(sorted(int(s) for s in similar))
-    if subclasses not in SUBCLASS_MODES:
-        raise SpecError(f"subclasses={subclasses!r} is not one of {', '.join(SUBCLASS_MODES)}.")
-    if subclasses == "hyperplane" and n_classes != 2 * n_superclasses:
-        raise SpecError("subclasses='hyperplane' splits each superclass in two: it needs n_classes = "
-                        f"2 * n_superclasses, got {n_classes} and {n_superclasses}.")
+    _check_superclasses(n_classes, n_superclasses, subclasses)
+    tau2, similar = _similar_superclasses(tau2, similar_superclasses, n_superclasses)
     means = gaussian_mixture_means(n_classes, dim, sigma2, tau2, similar, n_superclasses, seed)
     if subclasses != "separate":  # controls: one mean per superclass
         means = means[np.arange(n_classes) % n_superclasses]
-
-    rng = np.random.default_rng(split_seed(seed, split, "gaussian_mixture"))
-    y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
-    rng.shuffle(y)
-    x = means[y] + rng.standard_normal((y.shape[0], dim))  # samples N(mu_c, I)
-    if subclasses == "hyperplane":
-        # Relabel by the side of a hyperplane through the superclass mean (normals fixed by the seed).
-        normals = np.random.default_rng(np.random.SeedSequence([int(seed), 0x4E0])).standard_normal(
-            (n_superclasses, dim))
-        superclass = y % n_superclasses
-        side = np.einsum("ij,ij->i", x - means[y], normals[superclass]) > 0
-        y = superclass + n_superclasses * side.astype(np.int64)
+    x, y = _mixture_samples(means, n_per_class, n_superclasses, seed, split, hyperplane=subclasses == "hyperplane")
     superclass_map = np.arange(n_classes, dtype=np.int64) % n_superclasses
     return Dataset(
         x=x.astype(np.float32),
@@ -152,6 +116,59 @@ def gaussian_mixture(
             },
         },
     )
+
+
+def _check_superclasses(n_classes: int, n_superclasses: int, subclasses: str) -> None:
+    """Equally many classes in every superclass, at least two; a known mode of subclasses."""
+    if n_classes % n_superclasses:
+        raise SpecError(
+            f"n_superclasses={n_superclasses} must divide n_classes={n_classes} (superclass = class mod "
+            "n_superclasses, eq. 4, with equally many classes per superclass)."
+        )
+    if n_classes == n_superclasses:
+        raise SpecError(f"n_superclasses={n_superclasses} equals n_classes; a superclass needs >= 2 subclasses.")
+    if subclasses not in SUBCLASS_MODES:
+        raise SpecError(f"subclasses={subclasses!r} is not one of {', '.join(SUBCLASS_MODES)}.")
+    if subclasses == "hyperplane" and n_classes != 2 * n_superclasses:
+        raise SpecError("subclasses='hyperplane' splits each superclass in two: it needs n_classes = "
+                        f"2 * n_superclasses, got {n_classes} and {n_superclasses}.")
+
+
+def _similar_superclasses(tau2, similar_superclasses, n_superclasses: int) -> tuple[float | None, tuple[int, ...]]:
+    """(tau2, the sorted similar superclasses) of App. B.1, or (None, ()) for plain App. B."""
+    if tau2 is None:
+        if similar_superclasses is not None and len(tuple(similar_superclasses)) > 0:
+            raise SpecError("similar_superclasses needs tau2 (the spread of similar subclass means, App. B.1).")
+        return None, ()
+    tau2 = float(tau2)
+    if not (tau2 >= 0) or not np.isfinite(tau2):
+        raise SpecError(f"tau2 must be a non-negative finite number, got {tau2!r}.")
+    similar = tuple(range(n_superclasses // 2)) if similar_superclasses is None else tuple(similar_superclasses)
+    bad = [s for s in similar if not isinstance(s, (int, np.integer)) or not 0 <= s < n_superclasses]
+    if bad or len(set(similar)) != len(similar):
+        raise SpecError(
+            f"similar_superclasses={similar!r} must be distinct superclass indices in 0..{n_superclasses - 1}."
+        )
+    return tau2, tuple(sorted(int(s) for s in similar))
+
+
+def _mixture_samples(means: np.ndarray, n_per_class: int, n_superclasses: int, seed: int, split: str, *,
+                     hyperplane: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y): n_per_class samples N(mu_c, I) of every class, shuffled; with `hyperplane`, relabelled by
+    the side of a seeded random hyperplane through their superclass mean."""
+    n_classes, dim = means.shape
+    rng = np.random.default_rng(split_seed(seed, split, "gaussian_mixture"))
+    y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
+    rng.shuffle(y)
+    x = means[y] + rng.standard_normal((y.shape[0], dim))  # samples N(mu_c, I)
+    if hyperplane:
+        # Relabel by the side of a hyperplane through the superclass mean (normals fixed by the seed).
+        normals = np.random.default_rng(np.random.SeedSequence([int(seed), 0x4E0])).standard_normal(
+            (n_superclasses, dim))
+        superclass = y % n_superclasses
+        side = np.einsum("ij,ij->i", x - means[y], normals[superclass]) > 0
+        y = superclass + n_superclasses * side.astype(np.int64)
+    return x, y
 
 
 # Sec. 7's example scaling is tau = d^0.52 with kappa = 1; n there (d^0.32) is far too small to
@@ -233,9 +250,9 @@ def _generated(name: str):
     return lambda root=None: DataStatus(name, True, "generated on the fly (synthetic)")
 
 
-GAUSSIAN_MIXTURE = register(DatasetInfo(
+register(DatasetInfo(
     "gaussian_mixture", gaussian_mixture, "synthetic Gaussian mixture of App. B / B.1",
     augment="none", normalize="none", status=_generated("gaussian_mixture")))
-THEORY_CLUSTERS = register(DatasetInfo(
+register(DatasetInfo(
     "theory_clusters", theory_clusters, "synthetic 4-cluster data of Sec. 7",
     augment="none", normalize="none", status=_generated("theory_clusters")))

@@ -15,8 +15,9 @@ command line is ``fgcore measure MODEL DATA --checkpoint FILE --labeling coarse:
     extract.py      the features: .features / .head, the input of the final linear layer, a named layer
     layers.py       NC1 and the distance ratio layer by layer (streamed: no layer's features are kept)
     store.py        the cache entries ($FGCORE_CACHE/measure/<key>)
+    numbers.py      what each number means: the Neural-Collapse family from fgcore.metrics.METRICS, the rest
     measurement.py  Measurement: the numbers (fgcore.metrics, fgcore.run_metrics) and .report()
-    page.py         the HTML page, with the claims report's figures, templates and style
+    page.py         the HTML page (templates/), drawn with fgcore.drawing, the kit the claims report uses
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ def __getattr__(name: str) -> Any:
         from .api import measure
 
         return measure
-    if name in ("Measurement", "NUMBERS"):
-        from . import measurement
+    if name == "Measurement":
+        from .measurement import Measurement
 
-        return getattr(measurement, name)
+        return Measurement
+    if name == "NUMBERS":
+        from .numbers import NUMBERS
+
+        return NUMBERS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -137,12 +137,16 @@ def measure(model: Any, data: str, labeling: str = "identity", *, checkpoint: An
     if layer_names is not None:
         layer_entry = FeatureEntry(root, entry_key({**parts, "layers": layer_names}))
         per_layer = _cached(layer_entry, lambda e: session.layers(e, layer_names), _read_layers, session.say)
-        measurement.layers = per_layer["layers"] + [{
-            "layer": layer or "features", "dim": int(measurement.meta["feature_dim"]),
-            "nc1": measurement.numbers.get("nc1"), "ratio": measurement.numbers.get("distance_ratio"),
-            "note": f"the measured representation: {measurement.meta['representation']}"}]
+        measurement.layers = per_layer["layers"] + [_measured_layer(measurement, layer)]
     measurement.meta["seconds"] = round(time.perf_counter() - started, 2)
     return measurement
+
+
+def _measured_layer(measurement: Measurement, layer: str | None) -> dict[str, Any]:
+    """The row of the measured representation itself, last in the layer-by-layer table."""
+    return {"layer": layer or "features", "dim": int(measurement.meta["feature_dim"]),
+            "nc1": measurement.numbers.get("nc1"), "ratio": measurement.numbers.get("distance_ratio"),
+            "note": f"the measured representation: {measurement.meta['representation']}"}
 
 
 def _layers_argument(layers: Any) -> str | list[str] | None:

@@ -9,7 +9,6 @@ matrices, superclasses).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,62 +18,9 @@ import numpy as np
 from .. import metrics
 from .. import run_metrics
 from ..train.run import ClassesFromMeta
+from .numbers import DISCOVERY_NUMBERS, NUMBERS, plain
 
-__all__ = ["Measurement", "NUMBERS"]
-
-# key -> (name, what it measures and where it comes from, value under collapse / fine structure)
-NUMBERS: dict[str, tuple[str, str, str]] = {
-    "nc1": ("NC1", "within-class variability, Tr(Σ_W Σ_B⁺)/C (paper eq. 1-2; Papyan et al. 2020)", "→ 0"),
-    "nc2": ("NC2", "distance of the centred class means from a simplex ETF (paper eq. 3)", "→ 0"),
-    "nc3": ("NC3", "classifier rows against the centred class means, ‖W/‖W‖ − M/‖M‖‖ (Papyan et al. 2020)",
-            "→ 0"),
-    "nc4": ("NC4", "share of training samples on which the classifier picks the nearest class centre "
-                   "(Papyan et al. 2020)", "→ 1"),
-    "cdnv": ("CDNV", "class-distance normalised variance, mean over class pairs (Galanti et al. 2022)", "→ 0"),
-    "equinorm": ("equinorm", "coefficient of variation of the centred class-mean lengths (Papyan et al., "
-                             "Fig. 2)", "→ 0"),
-    "equiangularity": ("equiangularity", "mean |cos + 1/(C−1)| between centred class means (Papyan et al., "
-                                         "Fig. 4)", "→ 0"),
-    "train_acc": ("training accuracy", "on the training labels (argmax of the model's output)", "→ 1"),
-    "test_acc": ("test accuracy", "on the test split's training labels", ""),
-    "test_acc_original": ("test accuracy (original classes)", "the head's label mapped to its original class",
-                          ""),
-    "distance_ratio": ("distance ratio", "mean squared distance between samples of one superclass and "
-                                         "different classes over that within one class (App. B)",
-                       "1: no fine structure; larger: more"),
-    "superclass_to_diagonal": ("same-superclass D / diagonal D", "the superclass lines of D over its "
-                                                                 "diagonal (Fig. 5d)",
-                               "1: collapsed onto the superclass; larger: classes stay apart"),
-    "tsne_purity": ("t-SNE purity", "mean purity of k-means clusters on each superclass's t-SNE embedding "
-                                    "against the original classes (Fig. 6)", "1: separate clusters"),
-    "clp": ("CLP", "Cluster-and-Linear-Probe test accuracy on the original classes, from the training "
-                   "labels alone (Sec. 4.3)", "near LPO: the fine structure is recoverable"),
-    "lpo": ("LPO", "linear probe on the true original labels (Sec. 4.3)", ""),
-    "clp_chance": ("chance", "a random class within the predicted superclass", ""),
-    "clp_fraction": ("(CLP − chance) / (LPO − chance)", "how much of what a probe can recover CLP recovers "
-                     "(the denominator at least half the way from chance to a perfect probe)",
-                     "1: all of it"),
-    "cluster_acc": ("cluster accuracy", "share of training samples whose CLP cluster is matched to their original "
-                    "class by the best one-to-one matching of each superclass's clusters to its classes (Hungarian; "
-                    "FALCON, ICML 2024; GEORGE, NeurIPS 2020)",
-                    "1: the clusters are the original classes; collapsed: near its chance"),
-    "cluster_acc_chance": ("cluster accuracy at chance", "what that matching gives clusters independent of the "
-                           "classes (largest class shares paired with the largest cluster shares)",
-                           "1/k for k equal classes per superclass"),
-    "nmi": ("NMI", "normalised mutual information of CLP's clusters and the original classes over all training "
-                   "samples, as the literature reports it (it credits the superclasses CLP was given)",
-            "1: the classes; above 0 even at chance"),
-    "ari": ("ARI", "adjusted Rand index of the same, over all training samples", "1: the classes; above 0 even at "
-                                                                                  "chance"),
-    "nmi_within": ("NMI within superclasses", "NMI of the clusters and classes of each superclass, mean weighted "
-                                              "by its samples", "1: the classes; collapsed: near 0"),
-    "ari_within": ("ARI within superclasses", "ARI of the same, mean weighted by samples",
-                   "1: the classes; collapsed: near 0"),
-}
-COLLAPSE = ("nc1", "nc2", "nc3", "nc4", "cdnv", "equinorm", "equiangularity")
-# numbers key -> field of fgcore.metrics.DiscoveryScores
-DISCOVERY_NUMBERS = {"cluster_acc": "cluster_accuracy", "cluster_acc_chance": "chance", "nmi": "nmi", "ari": "ari",
-                     "nmi_within": "nmi_within", "ari_within": "ari_within"}
+__all__ = ["Measurement"]
 
 
 @dataclass(eq=False)
@@ -84,12 +30,12 @@ class Measurement(ClassesFromMeta):
     Attributes
     ----------
     numbers : dict
-        Every number by key (see NUMBERS for their meanings): the Neural-Collapse family (nc1 ... nc4,
-        cdnv, equinorm, equiangularity), accuracies, and where the labeling merges classes the fine
-        structure (distance_ratio, superclass_to_diagonal, tsne_purity, clp, lpo, clp_chance,
-        clp_fraction, and CLP's clusters scored as the coarse-to-fine literature does: cluster_acc,
-        cluster_acc_chance, nmi, ari, nmi_within, ari_within). None where a number is undefined for this
-        model or labeling (`notes` says why).
+        Every number by key (see fgcore.measure.NUMBERS for their meanings): the Neural-Collapse family
+        (fgcore.metrics.METRICS: nc1 ... nc4, cdnv, equinorm, equiangularity), accuracies, and where the
+        labeling merges classes the fine structure (distance_ratio, superclass_to_diagonal, tsne_purity,
+        clp, lpo, clp_chance, clp_fraction, and CLP's clusters scored as the coarse-to-fine literature
+        does: cluster_acc, cluster_acc_chance, nmi, ari, nmi_within, ari_within). None where a number is
+        undefined for this model or labeling (`notes` says why).
     notes : list of str
         Why a number is missing, and anything else worth knowing about the measurement.
     layers : list of dict or None
@@ -160,14 +106,14 @@ class Measurement(ClassesFromMeta):
         """Everything but the features, as plain JSON values (NaN and inf as None)."""
         D = {f"{split}_{kind}": self.distance_matrix("last", kind, split)
              for split in ("train", "test") for kind in ("train", "original")}
-        return _plain({"key": self.key, "meta": self.meta, "numbers": self.numbers, "notes": self.notes,
-                       "layers": self.layers, "discovery": self.discovery, "distance_matrices": D})
+        return plain({"key": self.key, "meta": self.meta, "numbers": self.numbers, "notes": self.notes,
+                      "layers": self.layers, "discovery": self.discovery, "distance_matrices": D})
 
     def report(self, path: str | Path, *, dpi: int | None = None) -> Path:
-        """Write the HTML page (one self-contained file, the claims report's figures and style) and return
-        its path: `path` itself when it ends in .html, else `path`/index.html."""
+        """Write the HTML page (one self-contained file, drawn with the kit the claims report uses) and
+        return its path: `path` itself when it ends in .html, else `path`/index.html."""
         from ..fileio import atomic_write_text
-        from .page import render_page
+        from .page import render_page   # Jinja2 and matplotlib: only when a page is written
 
         path = Path(path)
         target = path if path.suffix.lower() in (".html", ".htm") else path / "index.html"
@@ -178,8 +124,6 @@ class Measurement(ClassesFromMeta):
 def compute(m: Measurement, *, head_weight: np.ndarray | None, original_class: np.ndarray | None,
             clp: bool, seed: int) -> None:
     """Fill `m.numbers`, `m.notes` and `m.tsne_panels` from its features (see the module docstring)."""
-    H, y = m.features("last", "train"), m.labels("train", "train")
-    C = m.n_train_classes
     numbers, notes = m.numbers, m.notes
 
     def attempt(key: str, function) -> None:
@@ -189,22 +133,7 @@ def compute(m: Measurement, *, head_weight: np.ndarray | None, original_class: n
             numbers[key] = None
             notes.append(f"{NUMBERS[key][0]}: {exc}")
 
-    attempt("nc1", lambda: metrics.nc1(H, y))
-    attempt("nc2", lambda: metrics.nc2(H, y))
-    classes = np.arange(C)
-    if head_weight is not None and head_weight.shape[0] == C:
-        attempt("nc3", lambda: metrics.nc3(head_weight, H, y, classes=classes))
-        attempt("nc4", lambda: metrics.nc4(H, y, logits=m.logits("train"), classes=classes))
-    else:
-        numbers["nc3"] = numbers["nc4"] = None
-        notes.append("NC3, NC4: " + ("the measured layer is not the input of the model's final linear layer"
-                                     if head_weight is None else
-                                     f"the model's final linear layer has {head_weight.shape[0]} outputs, "
-                                     f"the labeling {m.meta['labeling']!r} {C} labels")
-                     + "; they compare that layer's classifier with the class means of its input.")
-    attempt("cdnv", lambda: metrics.cdnv(H, y))
-    attempt("equinorm", lambda: metrics.equinorm(H, y))
-    attempt("equiangularity", lambda: metrics.equiangularity(H, y))
+    _collapse_family(m, head_weight, attempt)
     _accuracies(m, original_class)
     if m.superclass_of is None:
         notes.append(f"fine structure (distance ratio, lines of D, t-SNE, CLP): the labeling "
@@ -214,6 +143,31 @@ def compute(m: Measurement, *, head_weight: np.ndarray | None, original_class: n
     attempt("superclass_to_diagonal", lambda: run_metrics.superclass_to_diagonal(m))
     if clp:
         _clp(m, seed, attempt)
+
+
+def _collapse_family(m: Measurement, head_weight: np.ndarray | None, attempt) -> None:
+    """The Neural-Collapse family (fgcore.metrics.METRICS) on the training features and labels; the metrics
+    that read the classifier (NC3, NC4) only where the features are the input of the model's final linear
+    layer and it has one output per label, else None with a note."""
+    H, y = m.features("last", "train"), m.labels("train", "train")
+    C = m.n_train_classes
+    family = list(metrics.METRICS.values())
+    with_head = head_weight is not None and head_weight.shape[0] == C
+    classifier = {"weight": head_weight, "logits": m.logits("train"), "classes": np.arange(C)}
+    for metric in family:
+        if metric.reads == "features":
+            attempt(metric.key, lambda: metric.on_features(H, y))
+        elif with_head:
+            attempt(metric.key, lambda: metric.on_features(H, y, **classifier))
+        else:
+            m.numbers[metric.key] = None
+    needing = ", ".join(metric.name for metric in family if metric.reads == "classifier")
+    if needing and not with_head:
+        m.notes.append(f"{needing}: " + ("the measured layer is not the input of the model's final linear layer"
+                                         if head_weight is None else
+                                         f"the model's final linear layer has {head_weight.shape[0]} outputs, "
+                                         f"the labeling {m.meta['labeling']!r} {C} labels")
+                       + "; they compare that layer's classifier with the class means of its input.")
 
 
 def _accuracies(m: Measurement, original_class: np.ndarray | None) -> None:
@@ -249,18 +203,3 @@ def _clp(m: Measurement, seed: int, attempt) -> None:
     if result.embeddings:
         m.tsne_panels = [{"superclass": int(s), "points": emb.points, "labels": emb.labels,
                           "purity": float(result.purity[s])} for s, emb in sorted(result.embeddings.items())]
-
-
-def _plain(value: Any) -> Any:
-    """numpy values and arrays as JSON values; NaN and inf as None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -1,24 +1,26 @@
-"""The page of a measurement: one self-contained HTML file in the claims report's style.
+"""The page of a measurement: one self-contained HTML file, drawn with the claims report's kit.
 
-The figures are the claims report's (fgcore.report.figures through fgcore.report.page_figures: the class
-distance matrices with their lines, the t-SNE panels, CLP against LPO, and NC1 with the distance ratio
-layer by layer), the markup is templates/measure.html.j2 beside the report's templates (it includes
-report.css and the report's figure macro), and the values are prepared here, as fgcore.report.view does
-for the claims report.
+The figures come from the drawing kit the claims report uses too (fgcore.drawing: the class distance
+matrices with their lines, the t-SNE panels, CLP against LPO, and NC1 with the distance ratio layer by
+layer), the markup is templates/measure.html.j2 (with the kit's figure macro and page.css), and the
+values are prepared here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import platform
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..metrics import structure_lines
-from ..report import figures
-from ..report.format import DASH, num
-from ..report.html import jinja_environment
-from ..report.page_figures import FigureCache, figure_view
-from .measurement import COLLAPSE, NUMBERS, Measurement, _plain
+from .. import metrics
+from ..drawing.format import DASH, num
+from ..drawing.html import environment
+from ..drawing.page import FigureCache, figure_view
+from ..drawing.style import DEFAULT_DPI
+from .numbers import NUMBERS, plain
+
+if TYPE_CHECKING:   # the page reads a Measurement; measurement.py imports this module to write it
+    from .measurement import Measurement
 
 TEMPLATE = "measure.html.j2"
 
@@ -44,19 +46,20 @@ CAPTIONS = {
 
 def render_page(m: Measurement, *, dpi: int | None = None) -> str:
     """The page of `m` as a string."""
-    cache = FigureCache(dpi or figures.DEFAULT_DPI)
-    return jinja_environment().get_template(TEMPLATE).render(view(m, cache))
+    cache = FigureCache(dpi or DEFAULT_DPI)
+    return environment("fgcore.measure").get_template(TEMPLATE).render(view(m, cache))
 
 
 def view(m: Measurement, cache: FigureCache) -> dict[str, Any]:
     """Everything measure.html.j2 shows, as plain values."""
     meta = m.meta
     label = f"{meta['model']} on {meta['data']} ({meta['labeling']})"
-    fine = [k for k in NUMBERS if k not in COLLAPSE and m.numbers.get(k) is not None]
+    family = list(metrics.METRICS)
+    fine = [k for k in NUMBERS if k not in family and m.numbers.get(k) is not None]
     return {
         "title": f"fgcore measure: {label}",
         "what": _what(m),
-        "collapse": [_row(k, m.numbers.get(k)) for k in COLLAPSE],
+        "collapse": [_row(k, m.numbers.get(k)) for k in family],
         "others": [_row(k, m.numbers[k]) for k in fine],
         "notes": list(m.notes),
         "figures": [_figure(kind, data, cache, label) for kind, data in _figure_data(m)],
@@ -94,10 +97,7 @@ def _row(key: str, value: float | None) -> dict[str, str]:
 
 
 def _figure(kind: str, data: dict, cache: FigureCache, label: str) -> dict[str, Any]:
-    shown = figure_view({"kind": kind, "data": _plain(data)}, cache, label)
-    if shown.get("state") == "drawn":
-        shown["caption"] = CAPTIONS[kind]
-    return shown
+    return figure_view({"kind": kind, "data": plain(data)}, cache, label, CAPTIONS)
 
 
 def _figure_data(m: Measurement) -> list[tuple[str, dict]]:
@@ -130,7 +130,7 @@ def _figure_data(m: Measurement) -> list[tuple[str, dict]]:
 
 
 def _lines(D, superclasses) -> dict[str, float]:
-    return dataclasses.asdict(structure_lines(D, superclasses))
+    return dataclasses.asdict(metrics.structure_lines(D, superclasses))
 
 
 def _layer_data(layers: list[dict]) -> dict[str, Any]:

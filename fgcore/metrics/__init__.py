@@ -13,39 +13,73 @@
     ClassStatistics, class_statistics, *_from_stats, NCCAgreement   the same numbers without
                                                                     storing features (streaming.py,
                                                                     stats.py)
+    METRICS, Metric, Curve, register          the Neural-Collapse family as one table: what fgcore
+                                              measure, the trainer's history and the collapse figure
+                                              read; a new metric is one function + one entry (table.py)
 
 H is an (n, d) numpy array or torch tensor on any device; y holds integer labels of any values
 (classes are the sorted unique values). Computation is in float64. Where the literature has two
 conventions, the functions take it as an option: ``center`` ("class_means", the centre of a simplex
 ETF, or "global_mean", the mean of all samples), ``ddof`` (biased or unbiased variances).
+
+The functions are imported when first used (``fgcore.metrics.nc1`` or ``from fgcore.metrics import
+nc1``): importing the package, and reading its table, imports no torch.
 """
 
-from .classifier import nc3, nc4
-from .collapse import nc1, nc2
-from .distance import (
-    MSDRatio,
-    StructureLines,
-    class_distance_matrix,
-    emergence,
-    msd_ratio,
-    structure_lines,
-)
-from .discovery import DiscoveryScores, cluster_accuracy, discovery_scores
-from .geometry import cdnv, equiangularity, equinorm
-from .stats import (
-    ClassStats,
-    cdnv_from_stats,
-    class_distance_from_stats,
-    class_statistics,
-    equiangularity_from_stats,
-    equinorm_from_stats,
-    nc1_from_stats,
-    nc2_from_stats,
-    nc3_from_stats,
-)
-from .streaming import ClassStatistics, NCCAgreement
+import importlib
+from typing import Any
+
+from .table import METRICS, Curve, Metric, register
+
+# name -> the module of fgcore.metrics that defines it (imported on first use: see the docstring)
+_LAZY = {
+    "nc3": "classifier",
+    "nc4": "classifier",
+    "nc1": "collapse",
+    "nc2": "collapse",
+    "MSDRatio": "distance",
+    "StructureLines": "distance",
+    "class_distance_matrix": "distance",
+    "emergence": "distance",
+    "msd_ratio": "distance",
+    "structure_lines": "distance",
+    "DiscoveryScores": "discovery",
+    "cluster_accuracy": "discovery",
+    "discovery_scores": "discovery",
+    "cdnv": "geometry",
+    "equiangularity": "geometry",
+    "equinorm": "geometry",
+    "ClassStats": "stats",
+    "cdnv_from_stats": "stats",
+    "class_distance_from_stats": "stats",
+    "class_statistics": "stats",
+    "equiangularity_from_stats": "stats",
+    "equinorm_from_stats": "stats",
+    "nc1_from_stats": "stats",
+    "nc2_from_stats": "stats",
+    "nc3_from_stats": "stats",
+    "ClassStatistics": "streaming",
+    "NCCAgreement": "streaming",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value   # found once; later reads do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
+    "METRICS",
+    "Metric",
+    "Curve",
+    "register",
     "nc1",
     "nc2",
     "nc3",

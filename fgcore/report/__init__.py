@@ -2,8 +2,8 @@
 
 index.html is one self-contained page (figures embedded as base64 PNG, inline CSS, no scripts, fonts
 or links to other files) that a researcher reads instead of the paper's figures; see fgcore.report.html
-for its layout (Jinja2 templates in fgcore/report/templates, fed by fgcore.report.view) and
-fgcore.report.figures for the figures. `fgcore compare` (fgcore.report.compare) checks a session
+for its layout (Jinja2 templates in fgcore/report/templates, fed by fgcore.report.view) and the drawing
+kit fgcore.drawing for the figures. `fgcore compare` (fgcore.report.compare) checks a session
 against a committed baseline (fgcore.report.baseline) for CI.
 """
 
@@ -24,10 +24,10 @@ def build(claims_json: str | Path | dict[str, Any], out_dir: str | Path, *, dpi:
 
     out_dir/claims.json is written too (a copy of the input) unless the input is that very file, so a
     report directory always holds the records it was drawn from. Both files are written atomically.
-    dpi: resolution of the figures (default fgcore.report.figures.DEFAULT_DPI; tests use less).
+    dpi: resolution of the figures (default fgcore.drawing.style.DEFAULT_DPI; tests use less).
     """
-    from .figures import DEFAULT_DPI  # matplotlib is imported only when a report is built
-    from .html import render_page
+    from ..drawing.style import DEFAULT_DPI
+    from .html import render_page  # matplotlib is imported only when a report is built
 
     payload = load_payload(claims_json)
     out = Path(out_dir)

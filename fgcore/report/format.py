@@ -1,27 +1,14 @@
-"""How the report writes numbers, thresholds and names (plain text: the page template escapes it)."""
+"""How the claims report writes thresholds and anchors; numbers and names as every page writes them
+(fgcore.drawing.format). Plain text: the page template escapes it."""
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 
+from ..drawing.format import DASH, num, plural, slug
 from ..vocabulary import OP_SYMBOLS
 
-DASH = "—"   # an absent value
-
-
-def num(value: Any) -> str:
-    """A number for people: 4 significant digits; recorded strings ("nan") as they are; None as a dash."""
-    if value is None:
-        return DASH
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    return str(value)
+__all__ = ["DASH", "anchor", "num", "op_symbol", "plural", "slug", "threshold_text"]
 
 
 def op_symbol(op: Any) -> str:
@@ -35,16 +22,6 @@ def threshold_text(op: Any, threshold: Any) -> str:
     return f"{op_symbol(op)} {num(threshold)}"
 
 
-def slug(text: Any) -> str:
-    """Lower-case letters, digits and dashes: for CSS classes and anchors."""
-    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
-
-
 def anchor(record: dict) -> str:
     """The id of a record's section on the page (what the claims table links to)."""
     return f"claim-{slug(record['id'])}--{slug(record.get('experiment') or 'none')}-{slug(record.get('tier') or '')}"
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """"1 control", "2 controls"."""
-    return f"{count} {word if count == 1 else (many or word + 's')}"

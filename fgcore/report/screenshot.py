@@ -91,9 +91,6 @@ class Browser:
     driver: Any
     proxy: Any
 
-    def proxied(self) -> list[str]:
-        return list(self.proxy.requests)
-
 
 @contextmanager
 def chromium(width: int = WIDTH, height: int = HEIGHT) -> Iterator[Browser]:

@@ -24,35 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Sequence, TextIO
 
-from .. import settings
 from ..errors import UsageError
-from ..machine import gpu_names, pin_to_gpu, visible_gpus, workers_per_gpu
+from ..machine import child_environment, gpu_names, visible_gpus, workers_per_gpu
 from .plan import Plan, PlannedRun
 from .progress import Reporter, RunOutcome, SweepResult
 
 TERMINATE_GRACE_SECONDS = 10.0
-
-
-def fgcore_import_root() -> str:
-    """The folder that holds the fgcore package this process runs (children must import the same)."""
-    return str(Path(__file__).resolve().parents[2])
-
-
-def child_environment(gpu: str | None, *, cpu_threads: int | None = None) -> dict[str, str]:
-    """The environment of a worker process: this one's, with fgcore importable, pinned to `gpu` (None:
-    the CPU, with `cpu_threads` OpenMP threads unless OMP_NUM_THREADS is set)."""
-    env = settings.child_environment()
-    root = fgcore_import_root()
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PYTHONUNBUFFERED"] = "1"
-    pin_to_gpu(gpu, env)
-    if gpu is None:
-        env["FGCORE_DEVICE"] = "cpu"
-        if cpu_threads is not None:
-            env.setdefault("OMP_NUM_THREADS", str(cpu_threads))
-    else:
-        env["FGCORE_DEVICE"] = "cuda"  # the one GPU this process sees
-    return env
 
 
 @dataclass

@@ -35,8 +35,7 @@ from typing import Any, Mapping, TextIO
 from .. import settings
 from . import slurm_state
 from ..errors import UsageError
-from ..machine import visible_gpus
-from .local import fgcore_import_root
+from ..machine import fgcore_import_root, visible_gpus
 from .plan import Plan, PlannedRun
 from .progress import Reporter, RunOutcome, SweepResult
 from .worker import forwarded_environment, run_spec

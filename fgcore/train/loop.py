@@ -3,9 +3,9 @@
 Every epoch: one pass of SGD over a fresh seeded permutation (augmentation on the device), then an
 evaluation of the test split (loss / accuracy on the training labels, accuracy on the original labels
 where the head can give it), and at statistics epochs one eval-mode pass over the training split that
-streams its features into the class-statistics accumulators (NC1, NC2, D, CDNV, equinorm,
-equiangularity; NC3 from them and the head's weight); at snapshot epochs the train and test features
-are saved. Epoch 0 is the untrained network.
+streams its features into the class-statistics accumulators (D and the Neural-Collapse family of
+fgcore.metrics.METRICS: NC1, NC2, CDNV, equinorm, equiangularity; NC3 from them and the head's
+weight); at snapshot epochs the train and test features are saved. Epoch 0 is the untrained network.
 
 NC4 (the classifier's decision against the nearest class centre) needs the class means of this very
 pass before it can judge a sample, and the pass knows them only at its end. The pass therefore keeps
@@ -153,13 +153,16 @@ def _lr_factor(schedule: str, epoch: int, epochs: int) -> float:
     return 0.1 ** sum(epoch > m for m in (epochs // 3, (2 * epochs) // 3))
 
 
-def _defined(measure, *args) -> float:
-    """A measure of the collapse family, or NaN where this epoch's features leave it undefined (two
-    class means that coincide, as when a network's features die; a zero head): the history says so and
-    the run goes on, instead of a whole run lost to one measure that only the report reads."""
+def _defined(metric: fgmetrics.Metric, stats, **classifier) -> float:
+    """A metric of the collapse family (fgcore.metrics.METRICS), or NaN where this epoch's features leave
+    it undefined (two class means that coincide, as when a network's features die; a zero head): the
+    history says so and the run goes on, instead of a whole run lost to one measure that only the report
+    reads. A required metric (NC1, NC2: the claims read them) raises."""
     try:
-        return float(measure(*args))
+        return metric.on_statistics(stats, **classifier)
     except ValueError:
+        if metric.required:
+            raise
         return float("nan")
 
 
@@ -351,8 +354,6 @@ class _Trainer:
         if statistics:
             train_stats = accumulators["train"].result()
             original_stats = accumulators["original"].result()
-            record["nc1"] = float(fgmetrics.nc1_from_stats(train_stats))
-            record["nc2"] = float(fgmetrics.nc2_from_stats(train_stats))
             record.update(self._collapse_family(train_stats, decided))
             arrays["D_train"] = fgmetrics.class_distance_from_stats(train_stats)
             arrays["D_original"] = fgmetrics.class_distance_from_stats(original_stats)
@@ -367,19 +368,16 @@ class _Trainer:
         return isinstance(weight, torch.Tensor) and weight.ndim == 2 and weight.shape[0] == self.n_train_classes
 
     def _collapse_family(self, stats, decided: list | None) -> dict[str, float]:
-        """The rest of the Neural-Collapse family on the training labels (Papyan et al. 2020, Galanti et
-        al. 2022): CDNV, equinorm and equiangularity of the class means, and where the head has one row
-        per label, NC3 (its weight against the centred means) and NC4 (its decisions against the
-        nearest class centre, over the features and logits the pass kept)."""
-        record = {"cdnv": _defined(fgmetrics.cdnv_from_stats, stats),
-                  "equinorm": _defined(fgmetrics.equinorm_from_stats, stats),
-                  "equiangularity": _defined(fgmetrics.equiangularity_from_stats, stats)}
-        if decided is not None:
-            record["nc3"] = _defined(fgmetrics.nc3_from_stats, stats, self.model.head.weight)
-            agreement = fgmetrics.NCCAgreement(stats)
-            for h, out, y in decided:
-                agreement.update(h, out, y)
-            record["nc4"] = agreement.result()
+        """The Neural-Collapse family (fgcore.metrics.METRICS) on the training labels' class statistics;
+        where the head has one row per label, also the metrics that read it (NC3: its weight against the
+        centred means; NC4: its decisions against the nearest class centre, over the batches of features
+        and logits the pass kept)."""
+        record = {}
+        for metric in fgmetrics.METRICS.values():
+            if metric.reads == "features":
+                record[metric.key] = _defined(metric, stats)
+            elif decided is not None:
+                record[metric.key] = _defined(metric, stats, weight=self.model.head.weight, batches=decided)
         return record
 
     def _original_prediction(self, pred: torch.Tensor) -> torch.Tensor | None:

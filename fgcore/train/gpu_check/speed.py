@@ -147,8 +147,7 @@ def launch_bound(spec, device, steps: int, report: Report, *, warm_up: bool) -> 
 def workers_throughput(spec, counts: list[int], steps: int, report: Report) -> dict[int, float]:
     """Images per second of k training processes of `spec` sharing this GPU, for each k in `counts`
     (each process warms up, waits for the others, then times `steps` steps)."""
-    from ...machine import visible_gpus
-    from ...sweep.local import child_environment
+    from ...machine import child_environment, visible_gpus
 
     measured = {}
     for k in counts:
